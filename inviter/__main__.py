@@ -1,0 +1,5 @@
+"""Run ``python -m inviter``."""
+
+from inviter.cli import main
+
+main()
