@@ -1,0 +1,59 @@
+"""E-mail addresses and values that end up in mail headers and calendar properties.
+
+Every name, title and address a user gives may reach a header. Python 3.11.7's ``email`` package
+is exposed to CVE-2024-6923 (an encoded word holding a newline can inject a header), so values are
+checked here, once, before they are stored: no control characters, no Unicode line separators.
+"""
+
+from __future__ import annotations
+
+import re
+
+import email_validator
+
+# C0 and C1 controls (tab included: it has no place in a name), DEL, and the characters that
+# str.splitlines() and some mail parsers treat as line ends: U+0085, U+2028, U+2029.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# An encoded word in user text could be decoded into a newline by a later reader.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def unsafe_reason(value: str) -> str | None:
+    """Say why ``value`` cannot go into a header or calendar property, or None if it can."""
+    match = _UNSAFE.search(value)
+    if match:
+        char = match.group()
+        names = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\t": "a tab"}
+        return f"contains {names.get(char, f'the control character U+{ord(char):04X}')}"
+    if _ENCODED_WORD.search(value):
+        return "contains an RFC 2047 encoded word (=?…?=); write the text itself"
+    return None
+
+
+def normalize_email(value: str) -> str:
+    """Return the address in its identity form (ASCII, lower case); raise ValueError why not.
+
+    The identity is case-folded (SPEC: importing again updates, never duplicates). No DNS
+    lookups: the county's lists are checked offline.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("the e-mail address is empty")
+    reason = unsafe_reason(text)
+    if reason:
+        raise ValueError(f"the e-mail address {reason}")
+    if "," in text or ";" in text or "<" in text or " " in text:
+        # A comma in an address field is a second recipient (sending.md, header injection).
+        raise ValueError(f"'{text}' is not one plain address (no name, comma or spaces)")
+    try:
+        checked = email_validator.validate_email(
+            text, check_deliverability=False, allow_smtputf8=False
+        )
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"'{text}' is not a valid e-mail address: {exc}") from exc
+    return str(checked.ascii_email or checked.normalized).lower()
+
+
+def domain_of(address: str) -> str:
+    """Return the domain part of an address."""
+    return address.rpartition("@")[2]

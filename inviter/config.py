@@ -1,0 +1,477 @@
+"""Load and check inviter.toml into typed, frozen settings.
+
+Every key is checked once, here; the rest of the program trusts ``Settings``. Errors are one line:
+``inviter.toml: meeting 'x': end: is before start``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from inviter.addresses import normalize_email, unsafe_reason
+from inviter.errors import ConfigError, InputError
+
+CONFIG_NAME = "inviter.toml"
+SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+Transport = Literal["outbox", "smtp"]
+Security = Literal["starttls", "tls", "none"]
+Auth = Literal["password", "xoauth2"]
+
+# Environment variables under INVITER_ that are not settings keys: secrets and locations.
+_NOT_KEYS = frozenset(
+    {
+        "INVITER_CONFIG",
+        "INVITER_DB",
+        "INVITER_SMTP_PASSWORD",
+        "INVITER_SMTP_OAUTH_TOKEN",
+        "INVITER_IMAP_PASSWORD",
+        "INVITER_IMAP_OAUTH_TOKEN",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Organizer:
+    """Who invites: ORGANIZER of every event and From of every message."""
+
+    name: str
+    email: str
+
+    @property
+    def domain(self) -> str:
+        """The domain of the organizer's address (for UIDs and Message-IDs)."""
+        return self.email.rpartition("@")[2]
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    """How messages leave: the outbox Maildir or SMTP, and how fast."""
+
+    transport: Transport = "outbox"
+    outbox: Path = Path("outbox")
+    concurrency: int = 5
+    rate_per_minute: int = 0
+    retries: int = 5
+    retry_delay: float = 30.0
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The SMTP submission server. The password is never a setting (SPEC)."""
+
+    host: str = "localhost"
+    port: int = 587
+    security: Security = "starttls"
+    username: str = ""
+    auth: Auth = "password"
+    oauth_token_command: str = ""
+    timeout: float = 60.0
+    validate_certs: bool = True
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """The organizer's mailbox, where calendar replies arrive."""
+
+    host: str = ""
+    port: int = 993
+    security: Security = "tls"
+    username: str = ""
+    auth: Auth = "password"
+    oauth_token_command: str = ""
+    folder: str = "INBOX"
+    move_to: str = ""
+    timeout: float = 60.0
+    validate_certs: bool = True
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a meeting invites. An empty tuple means no filter on that (SPEC)."""
+
+    roles: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    municipalities: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One meeting of the programme as the config describes it."""
+
+    slug: str
+    title: str
+    template: str
+    start: datetime  # naive, local time in ``timezone``
+    end: datetime
+    timezone: str = "Europe/Oslo"
+    location: str = ""
+    online_url: str = ""
+    description: str = ""
+    audience: Audience = field(default_factory=Audience)
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        """The meeting's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def start_at(self) -> datetime:
+        """The start as an aware datetime."""
+        return self.start.replace(tzinfo=self.tzinfo)
+
+    @property
+    def end_at(self) -> datetime:
+        """The end as an aware datetime."""
+        return self.end.replace(tzinfo=self.tzinfo)
+
+    @property
+    def is_online(self) -> bool:
+        """True for a meeting held by video link."""
+        return bool(self.online_url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything inviter.toml says, checked."""
+
+    config_path: Path
+    organizer: Organizer
+    send: SendSettings
+    smtp: SmtpSettings
+    imap: ImapSettings
+    meetings: tuple[Meeting, ...]
+    database_url: str
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder holding the config: templates, database and outbox live beside it."""
+        return self.config_path.parent
+
+    @property
+    def templates_dir(self) -> Path:
+        """Where template sets are looked up (SPEC: templates/ beside the config)."""
+        return self.base_dir / "templates"
+
+    @property
+    def outbox_path(self) -> Path:
+        """The outbox Maildir, relative paths taken from the config's folder."""
+        return self.send.outbox if self.send.outbox.is_absolute() else self.base_dir / self.send.outbox
+
+    def meeting(self, slug: str) -> Meeting:
+        """Return the meeting with this slug; an InputError lists the known ones otherwise."""
+        for meeting in self.meetings:
+            if meeting.slug == slug:
+                return meeting
+        known = ", ".join(m.slug for m in self.meetings) or "none"
+        raise InputError(f"{self.config_path.name}: no meeting '{slug}' (known: {known})")
+
+    def with_send(self, **changes: Any) -> Settings:
+        """Return a copy with some ``[send]`` values replaced (command-line options)."""
+        return dataclasses.replace(self, send=dataclasses.replace(self.send, **changes))
+
+
+def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """Return the config path: ``--config``, else ``INVITER_CONFIG``, else ./inviter.toml."""
+    if explicit:
+        return Path(explicit)
+    if env.get("INVITER_CONFIG"):
+        return Path(env["INVITER_CONFIG"])
+    return Path.cwd() / CONFIG_NAME
+
+
+def load_settings(
+    config_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    db: str | None = None,
+) -> Settings:
+    """Read, check and return the settings; raise ConfigError naming file, meeting and key."""
+    env = os.environ if env is None else env
+    name = config_path.name
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: not found; run inviter in the folder holding {CONFIG_NAME}, "
+            "or give --config PATH or INVITER_CONFIG"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot be read: {exc.strerror}") from None
+    check = _Checker(name)
+    check.unknown_keys(raw, {"organizer", "send", "smtp", "imap", "meeting"}, "")
+    overrides = _env_overrides(env, name)
+    organizer = check.organizer(raw.get("organizer"))
+    send = check.section(SendSettings, "send", raw.get("send", {}), overrides.get("send", {}))
+    smtp = check.section(SmtpSettings, "smtp", raw.get("smtp", {}), overrides.get("smtp", {}))
+    imap = check.section(ImapSettings, "imap", raw.get("imap", {}), overrides.get("imap", {}))
+    check.send_values(send)
+    meetings = check.meetings(raw.get("meeting", []), config_path.parent / "templates")
+    return Settings(
+        config_path=config_path.resolve(),
+        organizer=organizer,
+        send=send,
+        smtp=smtp,
+        imap=imap,
+        meetings=meetings,
+        database_url=database_url(db or env.get("INVITER_DB"), config_path.resolve().parent),
+    )
+
+
+def database_url(value: str | None, base_dir: Path) -> str:
+    """Turn ``--db``/``INVITER_DB`` (a path or an SQLAlchemy URL) into a URL."""
+    if not value:
+        return f"sqlite:///{base_dir / 'inviter.db'}"
+    if "://" in value:
+        return value
+    path = Path(value).expanduser()
+    return f"sqlite:///{path if path.is_absolute() else Path.cwd() / path}"
+
+
+def _env_overrides(env: Mapping[str, str], name: str) -> dict[str, dict[str, str]]:
+    """Collect ``INVITER_<SECTION>_<KEY>`` values; report ones that name no setting."""
+    known = {
+        "send": SendSettings,
+        "smtp": SmtpSettings,
+        "imap": ImapSettings,
+    }
+    result: dict[str, dict[str, str]] = {}
+    for var, value in env.items():
+        if not var.startswith("INVITER_") or var in _NOT_KEYS:
+            continue
+        section, _, key = var[len("INVITER_") :].lower().partition("_")
+        cls = known.get(section)
+        if cls is None or key not in {f.name for f in dataclasses.fields(cls)}:
+            raise ConfigError(
+                f"environment: {var} names no setting; "
+                f"use INVITER_<SECTION>_<KEY> with a key of [send], [smtp] or [imap] in {name}"
+            )
+        result.setdefault(section, {})[key] = value
+    return result
+
+
+class _Checker:
+    """Checks one config file; every message starts with the file's name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.name}: {where}{message}")
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                raise self.fail(where, f"unknown key '{key}' (known: {hint})")
+
+    def text(self, where: str, key: str, value: Any, *, required: bool = False) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, f"{key}: must be a string in quotes")
+        if required and not value.strip():
+            raise self.fail(where, f"{key}: must not be empty")
+        reason = unsafe_reason(value) if key not in {"description"} else None
+        if reason:
+            raise self.fail(where, f"{key}: {reason}")
+        return value.strip() if key != "description" else value
+
+    def organizer(self, table: Any) -> Organizer:
+        where = "[organizer]: "
+        if not isinstance(table, dict):
+            raise self.fail("", "[organizer] with name and email is required")
+        self.unknown_keys(table, {"name", "email"}, where)
+        if "email" not in table:
+            raise self.fail(where, "email: is required (replies come to this address)")
+        name = self.text(where, "name", table.get("name", ""))
+        try:
+            email = normalize_email(self.text(where, "email", table["email"], required=True))
+        except ValueError as exc:
+            raise self.fail(where, f"email: {exc}") from None
+        return Organizer(name=name.replace('"', "”"), email=email)
+
+    def section(self, cls: Any, section: str, table: Any, env: Mapping[str, str]) -> Any:
+        where = f"[{section}]: "
+        if not isinstance(table, dict):
+            raise self.fail("", f"[{section}] must be a table")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if "password" in table:
+            var = f"INVITER_{section.upper()}_PASSWORD"
+            raise self.fail(where, f"password: passwords are never read from files; set {var}")
+        self.unknown_keys(table, set(fields), where)
+        values: dict[str, Any] = {}
+        for key, value in {**table, **env}.items():
+            origin = f"INVITER_{section.upper()}_{key.upper()}" if key in env else None
+            values[key] = self.coerce(where, key, fields[key], value, origin)
+        return cls(**values)
+
+    def coerce(self, where: str, key: str, spec: Any, value: Any, origin: str | None) -> Any:
+        kind = spec.type
+        place = f"{origin}: " if origin else f"{where}{key}: "
+        try:
+            if kind == "bool":
+                if isinstance(value, str):
+                    lowered = value.strip().lower()
+                    if lowered not in {"1", "0", "true", "false", "yes", "no"}:
+                        raise ValueError
+                    return lowered in {"1", "true", "yes"}
+                if not isinstance(value, bool):
+                    raise ValueError
+                return value
+            if kind == "int":
+                if isinstance(value, bool) or not isinstance(value, int | str):
+                    raise ValueError
+                number = int(value)
+                if number < 0:
+                    raise ConfigError(f"{self.name}: {place}must not be negative")
+                return number
+            if kind == "float":
+                if isinstance(value, bool) or not isinstance(value, int | float | str):
+                    raise ValueError
+                seconds = float(value)
+                if seconds < 0:
+                    raise ConfigError(f"{self.name}: {place}must not be negative")
+                return seconds
+            if kind == "Path":
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError
+                return Path(value)
+        except ValueError:
+            raise ConfigError(f"{self.name}: {place}'{value}' is not a valid {kind}") from None
+        if not isinstance(value, str):
+            raise ConfigError(f"{self.name}: {place}must be a string in quotes")
+        choices = _CHOICES.get(key)
+        if choices and value not in choices:
+            raise ConfigError(
+                f"{self.name}: {place}'{value}' is not one of {', '.join(sorted(choices))}"
+            )
+        reason = unsafe_reason(value)
+        if reason:
+            raise ConfigError(f"{self.name}: {place}{reason}")
+        return value
+
+    def send_values(self, send: SendSettings) -> None:
+        if send.concurrency < 1:
+            raise self.fail("[send]: ", "concurrency: must be at least 1")
+
+    def meetings(self, tables: Any, templates_dir: Path) -> tuple[Meeting, ...]:
+        if not isinstance(tables, list):
+            raise self.fail("", "meetings are written as [[meeting]] tables")
+        seen: set[str] = set()
+        result = []
+        for index, table in enumerate(tables, start=1):
+            meeting = self.meeting(index, table, templates_dir)
+            if meeting.slug in seen:
+                raise self.fail(f"meeting '{meeting.slug}': ", "slug: is used twice")
+            seen.add(meeting.slug)
+            result.append(meeting)
+        return tuple(result)
+
+    def meeting(self, index: int, table: Any, templates_dir: Path) -> Meeting:
+        if not isinstance(table, dict):
+            raise self.fail(f"meeting #{index}: ", "must be a table")
+        slug = table.get("slug")
+        if not isinstance(slug, str) or not slug or not set(slug) <= SLUG_CHARS:
+            raise self.fail(
+                f"meeting #{index}: ",
+                "slug: is required: lower-case letters a-z, digits and '-' only",
+            )
+        where = f"meeting '{slug}': "
+        allowed = {f.name for f in dataclasses.fields(Meeting)}
+        self.unknown_keys(table, allowed, where)
+        for key in ("title", "template", "start", "end"):
+            if key not in table:
+                raise self.fail(where, f"{key}: is required")
+        title = self.text(where, "title", table["title"], required=True)
+        template = self.text(where, "template", table["template"], required=True)
+        if not (templates_dir / template).is_dir():
+            known = sorted(
+                p.name
+                for p in (templates_dir.iterdir() if templates_dir.is_dir() else [])
+                if p.is_dir() and not p.name.startswith(("_", "."))
+            )
+            raise self.fail(
+                where,
+                f"template: no template set '{template}' in {templates_dir} "
+                f"(there: {', '.join(known) or 'none'})",
+            )
+        timezone = self.text(where, "timezone", table.get("timezone", "Europe/Oslo"))
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(
+                where, f"timezone: '{timezone}' is not an IANA time zone (e.g. Europe/Oslo)"
+            ) from None
+        start = self.when(where, "start", table["start"], timezone)
+        end = self.when(where, "end", table["end"], timezone)
+        if end <= start:
+            raise self.fail(where, "end: is not after start")
+        online_url = self.text(where, "online_url", table.get("online_url", ""))
+        if online_url and not online_url.startswith(("https://", "http://")):
+            raise self.fail(where, "online_url: must start with https://")
+        return Meeting(
+            slug=slug,
+            title=title,
+            template=template,
+            start=start,
+            end=end,
+            timezone=timezone,
+            location=self.text(where, "location", table.get("location", "")),
+            online_url=online_url,
+            description=self.text(where, "description", table.get("description", "")),
+            audience=self.audience(where, table.get("audience", {})),
+        )
+
+    def when(self, where: str, key: str, value: Any, timezone: str) -> datetime:
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                # An offset time is converted to the meeting's zone, where it is shown.
+                value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+            return value.replace(microsecond=0)
+        if isinstance(value, date):
+            raise self.fail(where, f"{key}: give a time of day too, e.g. {value}T10:00:00")
+        raise self.fail(where, f"{key}: must be a date and time without quotes, e.g. 2022-11-09T10:00:00")
+
+    def audience(self, where: str, table: Any) -> Audience:
+        if not isinstance(table, dict):
+            raise self.fail(where, "audience: must be a table, e.g. { roles = [\"biblioteksjef\"] }")
+        allowed = {f.name for f in dataclasses.fields(Audience)}
+        for key in table:
+            if key not in allowed:
+                raise self.fail(
+                    where, f"audience: unknown key '{key}' (known: {', '.join(sorted(allowed))})"
+                )
+        values: dict[str, tuple[str, ...]] = {}
+        for key in allowed:
+            items = table.get(key, [])
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise self.fail(where, f"audience.{key}: must be a list of strings")
+            if key in {"include", "exclude"}:
+                try:
+                    items = [normalize_email(i) for i in items]
+                except ValueError as exc:
+                    raise self.fail(where, f"audience.{key}: {exc}") from None
+            values[key] = tuple(cast(list[str], items))
+        return Audience(**values)
+
+
+_CHOICES: dict[str, frozenset[str]] = {
+    "transport": frozenset({"outbox", "smtp"}),
+    "security": frozenset({"starttls", "tls", "none"}),
+    "auth": frozenset({"password", "xoauth2"}),
+}

@@ -1,0 +1,134 @@
+"""A meeting's calendar identity (UID, SEQUENCE) and the programme at a glance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inviter.audience import audience_query
+from inviter.config import Meeting, Organizer, Settings
+from inviter.db import Database
+from inviter.models import REQUEST, SENT, Delivery, MeetingState
+
+
+def meeting_fingerprint(meeting: Meeting) -> str:
+    """Hash what makes a new version of the invitation: time, place, link and title.
+
+    imip.md 10: a changed event goes out as an update with a higher SEQUENCE.
+    """
+    data = {
+        "start": meeting.start.isoformat(),
+        "end": meeting.end.isoformat(),
+        "timezone": meeting.timezone,
+        "location": meeting.location,
+        "online_url": meeting.online_url,
+        "title": meeting.title,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def new_uid(organizer: Organizer) -> str:
+    """Return a fresh UID: random, holding no personal data (imip.md 2)."""
+    return f"{uuid.uuid4()}@{organizer.domain}"
+
+
+def get_state(session: Session, meeting: Meeting) -> MeetingState | None:
+    """Return the stored state of a meeting, or None if nothing was ever made for it."""
+    return session.scalar(select(MeetingState).where(MeetingState.slug == meeting.slug))
+
+
+def ensure_state(session: Session, meeting: Meeting, organizer: Organizer) -> MeetingState:
+    """Return the meeting's state, giving it a UID on first use. The UID never changes."""
+    state = get_state(session, meeting)
+    if state is None:
+        state = MeetingState(
+            slug=meeting.slug,
+            uid=new_uid(organizer),
+            sequence=0,
+            fingerprint=meeting_fingerprint(meeting),
+        )
+        session.add(state)
+        session.flush()
+    return state
+
+
+def has_sent(session: Session, state: MeetingState, sequence: int) -> bool:
+    """True if any invitation of this version was sent (by any transport)."""
+    found = session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.meeting_id == state.id,
+            Delivery.kind == REQUEST,
+            Delivery.sequence == sequence,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def planned_sequence(session: Session, state: MeetingState, meeting: Meeting) -> int:
+    """Return the SEQUENCE the next invitation carries, without changing anything."""
+    if state.fingerprint == meeting_fingerprint(meeting):
+        return state.sequence
+    # The config changed. If the old version never reached anyone, it is simply replaced.
+    return state.sequence + 1 if has_sent(session, state, state.sequence) else state.sequence
+
+
+def advance_version(session: Session, state: MeetingState, meeting: Meeting) -> int:
+    """Bring the state to the config's version (a higher SEQUENCE if it changed); return it."""
+    sequence = planned_sequence(session, state, meeting)
+    state.sequence = sequence
+    state.fingerprint = meeting_fingerprint(meeting)
+    return sequence
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """One meeting of the programme, for ``meetings list``."""
+
+    meeting: Meeting
+    audience: int
+    sent: int
+    sequence: int | None
+    cancelled: bool
+
+
+def summarize_meetings(settings: Settings, db: Database) -> list[MeetingSummary]:
+    """Return each meeting with its audience size and how many have its current version."""
+    summaries = []
+    with db.session() as session:
+        for meeting in settings.meetings:
+            size_query = select(func.count()).select_from(
+                audience_query(meeting.audience).order_by(None).subquery()
+            )
+            size = session.scalar(size_query) or 0
+            state = get_state(session, meeting)
+            sent = 0
+            if state is not None:
+                sent = (
+                    session.scalar(
+                        select(func.count(func.distinct(Delivery.email))).where(
+                            Delivery.meeting_id == state.id,
+                            Delivery.kind == REQUEST,
+                            Delivery.sequence == state.sequence,
+                            Delivery.transport == settings.send.transport,
+                            Delivery.status == SENT,
+                        )
+                    )
+                    or 0
+                )
+            summaries.append(
+                MeetingSummary(
+                    meeting=meeting,
+                    audience=size,
+                    sent=sent,
+                    sequence=None if state is None else state.sequence,
+                    cancelled=bool(state and state.cancelled),
+                )
+            )
+    return summaries

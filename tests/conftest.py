@@ -1,0 +1,65 @@
+"""Shared fixtures: a copy of the shipped example in a temporary folder, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from inviter.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's INVITER_* variables out of every test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("INVITER_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Return a folder holding a copy of the shipped example: config, templates, contacts."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copy(ROOT / "inviter.toml", folder / "inviter.toml")
+    shutil.copytree(ROOT / "templates", folder / "templates")
+    shutil.copytree(ROOT / "contacts", folder / "contacts")
+    return folder
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    """Run ``inviter ARGS…`` in the project folder; returns Click's Result."""
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    yield run
+
+
+def require_tool(path: str | None, what: str) -> str:
+    """Return a tool's path; skip the test without it, except in CI where it must be there.
+
+    .ci/setup-tests installs every tool; a developer without root may run the rest.
+    """
+    import os
+
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing; .ci/setup-tests installs it")
+    pytest.skip(f"{what} is not installed (bash .ci/setup-tests installs it)")
