@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from inviter.config import Audience, Meeting
@@ -10,13 +10,13 @@ from inviter.models import Contact
 from inviter.regions import canonical_region, official_municipality
 
 
-def audience_query(audience: Audience) -> Select[tuple[Contact]]:
+def audience_query(audience: Audience) -> Select[Contact]:
     """Return the query for the audience's contacts, ordered by e-mail address.
 
     Contacts are stored normalised (role case-folded, region and municipality in their official
     spelling), so the filters compare exactly. An empty filter list means no filter (SPEC).
     """
-    condition = Contact.id.is_not(None)
+    condition: ColumnElement[bool] = Contact.id.is_not(None)
     if audience.roles:
         condition = condition & Contact.role.in_([r.strip().casefold() for r in audience.roles])
     if audience.regions:

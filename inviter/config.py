@@ -168,7 +168,9 @@ class Settings:
     @property
     def outbox_path(self) -> Path:
         """The outbox Maildir, relative paths taken from the config's folder."""
-        return self.send.outbox if self.send.outbox.is_absolute() else self.base_dir / self.send.outbox
+        return (
+            self.send.outbox if self.send.outbox.is_absolute() else self.base_dir / self.send.outbox
+        )
 
     def meeting(self, slug: str) -> Meeting:
         """Return the meeting with this slug; an InputError lists the known ones otherwise."""
@@ -439,17 +441,20 @@ class _Checker:
 
     def when(self, where: str, key: str, value: Any, timezone: str) -> datetime:
         if isinstance(value, datetime):
-            if value.tzinfo is not None:
+            moment: datetime = value
+            if moment.tzinfo is not None:
                 # An offset time is converted to the meeting's zone, where it is shown.
-                value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-            return value.replace(microsecond=0)
+                moment = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+            return moment.replace(microsecond=0)
         if isinstance(value, date):
             raise self.fail(where, f"{key}: give a time of day too, e.g. {value}T10:00:00")
-        raise self.fail(where, f"{key}: must be a date and time without quotes, e.g. 2022-11-09T10:00:00")
+        raise self.fail(
+            where, f"{key}: must be a date and time without quotes, e.g. 2022-11-09T10:00:00"
+        )
 
     def audience(self, where: str, table: Any) -> Audience:
         if not isinstance(table, dict):
-            raise self.fail(where, "audience: must be a table, e.g. { roles = [\"biblioteksjef\"] }")
+            raise self.fail(where, 'audience: must be a table, e.g. { roles = ["biblioteksjef"] }')
         allowed = {f.name for f in dataclasses.fields(Audience)}
         for key in table:
             if key not in allowed:

@@ -82,5 +82,8 @@ def meetings_table(summaries: Sequence[MeetingSummary], *, color: bool = False) 
         )
         colours.append([None, None, None, None, None, colour])
     return render_table(
-        ["meeting", "when", "where", "audience", "sent", "state"], rows, colours=colours, color=color
+        ["meeting", "when", "where", "audience", "sent", "state"],
+        rows,
+        colours=colours,
+        color=color,
     )

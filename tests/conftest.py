@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def invoke(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+def invoke(project: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Run ``inviter ARGS…`` in the project folder; returns Click's Result."""
     monkeypatch.chdir(project)
     runner = CliRunner()
@@ -48,7 +48,7 @@ def invoke(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
         return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
-    yield run
+    return run
 
 
 def require_tool(path: str | None, what: str) -> str:

@@ -69,7 +69,8 @@ def test_shipped_example_loads(project: Path) -> None:
             "inviter.toml: meeting 'temamote-harstad': unknown key 'room' (known:",
         ),
         (
-            'audience = { roles = ["biblioteksjef", "partner"] }\n\n[[meeting]]\nslug = "temamote-tromso"',
+            'audience = { roles = ["biblioteksjef", "partner"] }\n\n[[meeting]]\n'
+            'slug = "temamote-tromso"',
             'audience = { role = ["biblioteksjef"] }\n\n[[meeting]]\nslug = "temamote-tromso"',
             "inviter.toml: meeting 'temamote-finnsnes': audience: unknown key 'role'",
         ),
@@ -162,7 +163,9 @@ def test_bad_environment_override(project: Path, env: dict[str, str], message: s
 def test_missing_config_says_where_to_look(tmp_path: Path, invoke: Invoke) -> None:
     result = invoke("--config", str(tmp_path / "nowhere.toml"), "meetings", "list")
     assert result.exit_code == 2
-    assert "nowhere.toml: not found; run inviter in the folder holding inviter.toml" in result.stderr
+    assert (
+        "nowhere.toml: not found; run inviter in the folder holding inviter.toml" in result.stderr
+    )
 
 
 def test_db_option_takes_path_or_url(project: Path, invoke: Invoke, tmp_path: Path) -> None:

@@ -1,0 +1,237 @@
+"""Who was sent what, who failed, who answered what: one meeting's state, computed once.
+
+The attendance list, ``status`` and the programme report all read this, so they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inviter.audience import audience_query
+from inviter.config import Meeting, Settings
+from inviter.meetings import get_state
+from inviter.models import (
+    CANCEL,
+    FAILED,
+    PENDING,
+    REQUEST,
+    SENT,
+    UNCERTAIN,
+    Contact,
+    Delivery,
+    MeetingState,
+    Reply,
+)
+
+# RFC 5545 PARTSTAT -> the SPEC's rsvp words.
+RSVP_WORDS = {
+    "ACCEPTED": "accepted",
+    "DECLINED": "declined",
+    "TENTATIVE": "tentative",
+    "DELEGATED": "delegated",
+    "NEEDS-ACTION": "needs-action",
+}
+
+
+@dataclass(frozen=True)
+class RecipientStatus:
+    """One person of a meeting: invited, in the audience, or a forwarded guest."""
+
+    email: str
+    name: str
+    role: str = ""
+    municipality: str = ""
+    region: str = ""
+    organization: str = ""
+    title: str = ""
+    # sent, failed, pending, uncertain; None for a forwarded guest (never sent anything).
+    delivery: str | None = PENDING
+    response: str = ""  # the server's last answer, for a failure
+    rsvp: str = "needs-action"
+    forwarded: bool = False
+    in_audience: bool = True
+    uninvited: bool = False  # sent a cancellation of their own (cancel --to)
+    delegated_to: str = ""
+    comment: str = ""
+    guests: int = 0
+    counter: bool = False  # proposed a new time (COUNTER), for staff to look at
+
+
+@dataclass(frozen=True)
+class MeetingStatus:
+    """A meeting's recipients and the counts the SPEC's ``status --json`` gives."""
+
+    meeting: Meeting
+    uid: str | None
+    sequence: int | None
+    cancelled: bool
+    transport: str
+    recipients: list[RecipientStatus] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The counts of ``status --json``, plus ``uncertain`` and ``forwarded``."""
+        invited = [r for r in self.recipients if not r.forwarded and not r.uninvited]
+        audience = [r for r in invited if r.in_audience]
+        answers = [r for r in self.recipients if not r.uninvited]
+        return {
+            "audience": len(audience),
+            "sent": sum(r.delivery == SENT for r in invited),
+            "failed": sum(r.delivery == FAILED for r in invited),
+            "pending": sum(r.delivery == PENDING for r in invited),
+            "uncertain": sum(r.delivery == UNCERTAIN for r in invited),
+            "accepted": sum(r.rsvp == "accepted" for r in answers),
+            "declined": sum(r.rsvp == "declined" for r in answers),
+            "tentative": sum(r.rsvp == "tentative" for r in answers),
+            "no_answer": sum(r.rsvp == "needs-action" for r in invited),
+            "forwarded": sum(r.forwarded for r in self.recipients),
+        }
+
+
+def latest_replies(session: Session, state: MeetingState) -> dict[str, Reply]:
+    """Return each attendee's answer that counts: the newest by (SEQUENCE, DTSTAMP).
+
+    imip.md 18: an older reply never overrides a newer one. A COUNTER is a proposal, not an
+    answer, so it does not replace the attendee's PARTSTAT (it is flagged separately).
+    """
+    latest: dict[str, Reply] = {}
+    rows = session.scalars(
+        select(Reply)
+        .where(Reply.meeting_id == state.id, Reply.method != "COUNTER")
+        .order_by(Reply.sequence, Reply.dtstamp, Reply.id)
+    )
+    for reply in rows:
+        latest[reply.email] = reply
+    return latest
+
+
+def _delivery_state(
+    deliveries: Iterable[Delivery], sequence: int, transport: str
+) -> Delivery | None:
+    """Pick the invitation delivery that tells this person's state for the current version."""
+    current = [
+        d
+        for d in deliveries
+        if d.kind == REQUEST and d.sequence == sequence and d.transport == transport
+    ]
+    return max(current, key=lambda d: d.id) if current else None
+
+
+def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> MeetingStatus:
+    """Compute who is invited, what reached them, and what they answered."""
+    transport = settings.send.transport
+    state = get_state(session, meeting)
+    audience = {c.email: c for c in session.scalars(audience_query(meeting.audience))}
+    if state is None:
+        return MeetingStatus(
+            meeting=meeting,
+            uid=None,
+            sequence=None,
+            cancelled=False,
+            transport=transport,
+            recipients=[_person(c, delivery=PENDING) for c in audience.values()],
+        )
+    by_email: dict[str, list[Delivery]] = {}
+    for delivery in session.scalars(
+        select(Delivery).where(Delivery.meeting_id == state.id).order_by(Delivery.id)
+    ):
+        by_email.setdefault(delivery.email, []).append(delivery)
+    replies = latest_replies(session, state)
+    counters = set(
+        session.scalars(
+            select(Reply.email).where(Reply.meeting_id == state.id, Reply.method == "COUNTER")
+        )
+    )
+    invited = {e for e, ds in by_email.items() if any(d.kind == REQUEST for d in ds)}
+    emails = set(audience) | invited
+    others = emails - set(audience) | {e for e in replies if e not in emails}
+    contacts: dict[str, Contact] = dict(audience)
+    if others:
+        for known in session.scalars(select(Contact).where(Contact.email.in_(others))):
+            contacts[known.email] = known
+    recipients = []
+    for email in sorted(emails):
+        deliveries = by_email.get(email, [])
+        current = _delivery_state(deliveries, state.sequence, transport)
+        uninvited = any(d.kind == CANCEL and d.status == SENT for d in deliveries) and not (
+            current and current.id > max(d.id for d in deliveries if d.kind == CANCEL)
+        )
+        reply = replies.get(email)
+        contact = contacts.get(email)
+        name = contact.name if contact else (deliveries[-1].name if deliveries else email)
+        recipients.append(
+            _person(
+                contact,
+                email=email,
+                name=name,
+                delivery=current.status if current else PENDING,
+                response=current.response if current and current.status != SENT else "",
+                reply=reply,
+                in_audience=email in audience,
+                uninvited=uninvited and not state.cancelled,
+                counter=email in counters,
+            )
+        )
+    for email, reply in sorted(replies.items()):
+        if email in emails:
+            continue
+        # Never invited, yet answered one of our UIDs: the invitation was forwarded (SPEC).
+        recipients.append(
+            _person(
+                contacts.get(email),
+                email=email,
+                name=reply.name or email,
+                delivery=None,
+                reply=reply,
+                forwarded=True,
+                in_audience=False,
+                counter=email in counters,
+            )
+        )
+    return MeetingStatus(
+        meeting=meeting,
+        uid=state.uid,
+        sequence=state.sequence,
+        cancelled=state.cancelled,
+        transport=transport,
+        recipients=recipients,
+    )
+
+
+def _person(
+    contact: Contact | None,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    delivery: str | None,
+    response: str = "",
+    reply: Reply | None = None,
+    forwarded: bool = False,
+    in_audience: bool = True,
+    uninvited: bool = False,
+    counter: bool = False,
+) -> RecipientStatus:
+    """Make one RecipientStatus from a contact (if known) and their reply (if any)."""
+    return RecipientStatus(
+        email=email or (contact.email if contact else ""),
+        name=name or (contact.name if contact else ""),
+        role=contact.role if contact else "",
+        municipality=contact.municipality if contact else "",
+        region=contact.region if contact else "",
+        organization=contact.organization if contact else "",
+        title=contact.title if contact else "",
+        delivery=delivery,
+        response=response,
+        rsvp=RSVP_WORDS.get(reply.partstat, "needs-action") if reply else "needs-action",
+        forwarded=forwarded or bool(reply and reply.forwarded),
+        in_audience=in_audience,
+        uninvited=uninvited,
+        delegated_to=reply.delegated_to if reply else "",
+        comment=reply.comment if reply else "",
+        guests=reply.guests if reply else 0,
+        counter=counter,
+    )
