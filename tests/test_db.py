@@ -1,0 +1,105 @@
+"""The database: made on first use, SQLite pragmas in force, schema version checked."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from inviter.db import Database
+from inviter.errors import DatabaseError
+from inviter.models import SCHEMA_VERSION, Contact
+
+from .conftest import Invoke
+
+
+def _contact(email: str) -> Contact:
+    return Contact(
+        email=email, name="Kari", role="biblioteksjef", municipality="Bardu", region="Midt-Troms"
+    )
+
+
+def test_made_on_first_use_with_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "inviter.db"
+    db = Database(f"sqlite:///{path}")
+    assert path.exists()
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT version FROM schema_info").fetchone() == (SCHEMA_VERSION,)
+    raw.close()
+    db.close()
+
+
+def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "inviter.db"
+    Database(f"sqlite:///{path}").close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
+    raw.commit()
+    raw.close()
+    with pytest.raises(
+        DatabaseError, match=r"schema version 2, this release knows 1; upgrade inviter"
+    ):
+        Database(f"sqlite:///{path}")
+
+
+def test_error_rolls_back_everything(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+
+    def crash() -> None:
+        with db.session() as s:
+            s.add(_contact("a@example.org"))
+            s.flush()
+            raise RuntimeError("crash mid-transaction")
+
+    with pytest.raises(RuntimeError):
+        crash()
+    with db.session() as s:
+        assert s.scalars(select(Contact)).all() == []
+
+
+def test_concurrent_writers_wait_instead_of_failing(tmp_path: Path) -> None:
+    """Two processes' worth of writers: BEGIN IMMEDIATE serialises them (sending.md)."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    Database(url).close()
+    errors: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        db = Database(url)
+        try:
+            for i in range(40):
+                with db.session() as s:
+                    count = s.execute(text("SELECT count(*) FROM contacts")).scalar_one()
+                    s.add(_contact(f"{prefix}{i}-{count}@example.org"))
+        except BaseException as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db = Database(url)
+    with db.session() as s:
+        assert len(s.scalars(select(Contact)).all()) == 120
+
+
+def test_unusable_db_option_is_a_one_line_error(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("--db", str(tmp_path / "no" / "such" / "dir.db"), "meetings", "list")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {tmp_path / 'no/such/dir.db'}: the folder {tmp_path / 'no/such'} does not exist\n"
+    )
+    result = invoke("--db", "nosuchdriver://x", "meetings", "list")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --db: cannot use 'nosuchdriver://x'")
