@@ -7,16 +7,27 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from inviter import __version__
+from inviter.attendance import FORMATS, attendance_document, write_document
 from inviter.config import Settings, find_config, load_settings
+from inviter.contacts import (
+    add_contact,
+    export_contacts,
+    export_contacts_file,
+    import_contacts,
+    list_contacts,
+    remove_contact,
+)
 from inviter.db import Database
-from inviter.errors import InviterError
+from inviter.errors import ContactError, InviterError
 from inviter.meetings import summarize_meetings
-from inviter.terminal import meetings_table
+from inviter.overview import overview_document
+from inviter.terminal import meetings_table, render_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -139,6 +150,242 @@ def list_meetings(app: AppContext, as_json: bool) -> None:
         )
         return
     click.echo(meetings_table(summaries, color=sys.stdout.isatty()))
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _emit(data: bytes, output: Path | None) -> None:
+    """Write a document to the -o file (and say so on stderr), else to stdout as bytes."""
+    if output is None:
+        click.echo(data, nl=False)
+        return
+    write_document(output, data)
+    click.echo(f"Wrote {output}", err=True)
+
+
+@cli.command("attendance")
+@click.option("--meeting", "slug", required=True, metavar="SLUG", help="The meeting's slug.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="csv, html, md or json (default: the -o file's suffix, else a table).",
+)
+@click.option("--include-tentative", is_flag=True, help="List those who answered Tentative too.")
+@click.option(
+    "--excel/--no-excel",
+    default=True,
+    help="CSV for Norwegian Excel: UTF-8 with BOM, ';', CRLF (default); or plain CSV.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@pass_app
+def attendance(
+    app: AppContext,
+    slug: str,
+    fmt: str | None,
+    include_tentative: bool,
+    excel: bool,
+    output: Path | None,
+) -> None:
+    """List who accepted a meeting, forwarded guests marked, sorted and counted by region.
+
+    Without --format a table for the terminal, unless the -o file's suffix names a format
+    (.csv, .html, .md, .json). The HTML page prints on A4 with a signature column.
+
+    \b
+    Example:
+      inviter attendance --meeting temamote-tromso
+      inviter attendance --meeting temamote-tromso -o deltakere.csv
+      inviter attendance --meeting temamote-tromso --format html -o dør.html
+      inviter attendance --meeting temamote-tromso --format csv --no-excel
+    """
+    data = attendance_document(
+        app.settings,
+        app.db,
+        slug,
+        fmt=fmt,
+        output=output,
+        include_tentative=include_tentative,
+        excel=excel,
+        color=output is None and sys.stdout.isatty(),
+    )
+    _emit(data, output)
+
+
+@cli.command("report")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the page to this file (default: standard output).",
+)
+@pass_app
+def report(app: AppContext, output: Path | None) -> None:
+    """Write the whole programme at a glance as one HTML page.
+
+    Every meeting with invited, sent, failed, accepted, declined, tentative and no answer, and
+    a chart of answers per region. The page is self-contained: no script, nothing loaded from
+    the network. Without -o it goes to standard output.
+
+    \b
+    Example:
+      inviter report -o report.html
+    """
+    _emit(overview_document(app.settings, app.db), output)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+@cli.group("contacts", cls=InviterGroup)
+def contacts_group() -> None:
+    """The contact list: who may be invited."""
+
+
+@contacts_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--role", metavar="ROLE", help="Role for contacts whose file gives none.")
+@click.option(
+    "--municipality", metavar="NAME", help="Municipality for contacts whose file gives none."
+)
+@pass_app
+def import_contacts_command(
+    app: AppContext, paths: tuple[Path, ...], role: str | None, municipality: str | None
+) -> None:
+    """Import contacts from CSV or vCard (.vcf) files, all or nothing.
+
+    The e-mail address is the identity: importing again updates. A bad row
+    rejects every file of the command, naming the file, line and field.
+    CSV: a header row naming name, email, role, municipality (and region,
+    organization, title, phone, language); UTF-8 or Windows-1252; comma or
+    semicolon. vCards take role and municipality from X-INVITER-ROLE /
+    X-INVITER-MUNICIPALITY, CATEGORIES, or --role / --municipality.
+
+    \b
+    Example:
+      inviter contacts import contacts/troms.csv
+      inviter contacts import --role partner --municipality Tromsø partners.vcf
+    """
+    summary = import_contacts(app.db, paths, role=role, municipality=municipality)
+    for done in summary.files:
+        click.echo(
+            f"{done.path}: {done.added} added, {done.updated} updated, {done.unchanged} unchanged"
+        )
+    if len(summary.files) > 1:
+        click.echo(
+            f"In all: {summary.added} added, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged"
+        )
+
+
+@contacts_group.command("list")
+@click.option("--role", metavar="ROLE", help="Only this role (e.g. biblioteksjef).")
+@click.option("--region", metavar="REGION", help="Only this region (e.g. Nord-Troms).")
+@click.option("--municipality", metavar="NAME", help="Only this municipality (any of its names).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_app
+def list_contacts_command(
+    app: AppContext,
+    role: str | None,
+    region: str | None,
+    municipality: str | None,
+    as_json: bool,
+) -> None:
+    """List contacts, by region, municipality and name.
+
+    \b
+    Example:
+      inviter contacts list --region Nord-Troms --role biblioteksjef
+      inviter contacts list --municipality Gáivuotna --json
+    """
+    found = list_contacts(app.db, role=role, region=region, municipality=municipality)
+    if as_json:
+        print_json([contact.as_dict() for contact in found])
+        return
+    if not found:
+        click.echo("No contacts.")
+        return
+    headers = ["name", "email", "role", "municipality", "region", "organization"]
+    rows = [[getattr(contact, name) for name in headers] for contact in found]
+    click.echo(render_table(headers, rows, color=sys.stdout.isatty()))
+    click.echo(f"{len(found)} contact{'' if len(found) == 1 else 's'}")
+
+
+@contacts_group.command("add")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", required=True, help="E-mail address (the contact's identity).")
+@click.option("--role", required=True, help="biblioteksjef, kommunedirektør, partner …")
+@click.option("--municipality", required=True, help="Municipality (any of its names).")
+@click.option("--region", help="Region; taken from the municipality in Troms.")
+@click.option("--organization", help="Organization.")
+@click.option("--title", help="Job title.")
+@click.option("--phone", help="Phone number.")
+@click.option("--language", help="nb (default) or en: the language of the invitation.")
+@click.option("--update", is_flag=True, help="Replace the contact if the address is known.")
+@pass_app
+def add_contact_command(app: AppContext, /, update: bool, **fields: str | None) -> None:
+    """Add one contact by hand, checked as an imported row is.
+
+    An address already in the list is refused unless --update is given.
+
+    \b
+    Example:
+      inviter contacts add --name "Kari Nordmann" --email kari@example.org \\
+        --role biblioteksjef --municipality Kåfjord
+    """
+    given = {name: value for name, value in fields.items() if value is not None}
+    contact, created = add_contact(app.db, given, update=update)
+    click.echo(
+        f"{'Added' if created else 'Updated'} {contact.name} <{contact.email}> "
+        f"({contact.role}, {contact.municipality}, {contact.region})"
+    )
+
+
+@contacts_group.command("remove")
+@click.argument("email")
+@pass_app
+def remove_contact_command(app: AppContext, email: str) -> None:
+    """Remove the contact with this e-mail address; their history is kept.
+
+    Deliveries and replies already recorded stay, so status and attendance
+    of past meetings still show them.
+
+    \b
+    Example:
+      inviter contacts remove kari@example.org
+    """
+    if not remove_contact(app.db, email):
+        raise ContactError(f"contacts remove: {email.strip()} is not in the contact list")
+    click.echo(f"Removed {email.strip().lower()}")
+
+
+@contacts_group.command("export")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout."
+)
+@click.option("--excel", is_flag=True, help="UTF-8 with BOM and semicolons, for Norwegian Excel.")
+@pass_app
+def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -> None:
+    """Write the contact list as CSV, in the columns import reads.
+
+    Cells starting with = + - @ get a leading ' so spreadsheets do not run
+    them as formulas; import removes it again.
+
+    \b
+    Example:
+      inviter contacts export -o contacts/backup.csv
+    """
+    if output is None:
+        export_contacts(app.db, sys.stdout, excel=excel)
+        return
+    count = export_contacts_file(app.db, output, excel=excel)
+    click.echo(f"Wrote {count} contact{'' if count == 1 else 's'} to {output}")
 
 
 def main() -> None:
