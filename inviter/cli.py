@@ -24,9 +24,13 @@ from inviter.contacts import (
     remove_contact,
 )
 from inviter.db import Database
-from inviter.errors import ContactError, InviterError
+from inviter.errors import ContactError, InviterError, PartialFailure
+from inviter.imap import fetch_replies
 from inviter.meetings import summarize_meetings
 from inviter.overview import overview_document
+from inviter.rsvp import ImportReport, import_replies, set_reply
+from inviter.status import RSVP_WORDS
+from inviter.status_view import load_status, status_document, status_table
 from inviter.terminal import meetings_table, render_table
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -386,6 +390,119 @@ def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -
         return
     count = export_contacts_file(app.db, output, excel=excel)
     click.echo(f"Wrote {count} contact{'' if count == 1 else 's'} to {output}")
+
+
+# ---------------------------------------------------------------- replies
+
+
+def _print_import(report: ImportReport) -> None:
+    """Print what an import or fetch did; raise PartialFailure when some need review."""
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    parts = [f"{report.recorded} answer{'' if report.recorded == 1 else 's'} recorded"]
+    extra = []
+    if report.forwarded:
+        extra.append(f"{report.forwarded} from forwarded guests")
+    if report.counters:
+        extra.append(f"{report.counters} proposing a new time")
+    if extra:
+        parts[0] += f" ({', '.join(extra)})"
+    if report.unchanged:
+        parts.append(f"{report.unchanged} already recorded")
+    if report.older:
+        parts.append(f"{report.older} older than one recorded (kept in history, not counted)")
+    if report.moved:
+        parts.append(f"{report.moved} moved")
+    noun = "message" if report.messages == 1 else "messages"
+    click.echo(f"Read {report.messages} {noun}: {', '.join(parts)}.")
+    if report.review:
+        click.echo(f"For review ({len(report.review)}):", err=True)
+        for item in report.review:
+            click.echo(f"  {item.where}: {item.reason}", err=True)
+        raise PartialFailure(
+            f"{len(report.review)} message{'' if len(report.review) == 1 else 's'} "
+            "not recorded; see the list above"
+        )
+
+
+@cli.group("rsvp", cls=InviterGroup)
+def rsvp_group() -> None:
+    """Record the answers to invitations."""
+
+
+@rsvp_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@pass_app
+def import_rsvp(app: AppContext, paths: tuple[Path, ...]) -> None:
+    """Record calendar replies from .eml, .msg and mbox files and Maildir folders.
+
+    Only replies to this inviter's meetings are recorded, matched on the attendee's
+    address. Messages that cannot be read, match no meeting or carry no calendar
+    are listed for review (exit status 1); the rest are recorded.
+
+    \b
+    Example:
+      inviter rsvp import ~/Downloads/svar.mbox replies/ Godtatt.msg
+    """
+    _print_import(import_replies(app.settings, app.db, paths))
+
+
+@rsvp_group.command("fetch")
+@pass_app
+def fetch_rsvp(app: AppContext) -> None:
+    """Record new replies from the organizer's mailbox over IMAP ([imap] settings).
+
+    The mailbox is left as it was (nothing marked read) unless [imap] move_to names
+    a folder for handled replies. The password comes from INVITER_IMAP_PASSWORD or
+    is asked for at a terminal.
+
+    \b
+    Example:
+      INVITER_IMAP_PASSWORD=... inviter rsvp fetch
+    """
+
+    def ask(prompt: str) -> str:
+        return str(click.prompt(prompt, hide_input=True))
+
+    prompt = ask if sys.stdin.isatty() else None
+    _print_import(fetch_replies(app.settings, app.db, password_prompt=prompt))
+
+
+@rsvp_group.command("set")
+@click.option("--meeting", "slug", required=True, metavar="SLUG", help="The meeting.")
+@click.option("--note", default="", metavar="TEXT", help="What they said, for the record.")
+@click.argument("email")
+@click.argument("answer", type=click.Choice(["yes", "no", "maybe"]))
+@pass_app
+def set_rsvp(app: AppContext, slug: str, note: str, email: str, answer: str) -> None:
+    """Record an answer given by phone or in person.
+
+    \b
+    Example:
+      inviter rsvp set --meeting temamote-tromso kari@example.org yes --note "by phone"
+    """
+    done = set_reply(app.settings, app.db, slug, email, answer, note)
+    who = f"{done.name} <{done.email}>" if done.name else done.email
+    click.echo(f"Recorded {who}: {RSVP_WORDS[done.partstat]} for {done.slug}.")
+
+
+@cli.command("status")
+@click.option("--meeting", "slug", required=True, metavar="SLUG", help="The meeting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON object instead.")
+@pass_app
+def show_status(app: AppContext, slug: str, as_json: bool) -> None:
+    """Show who was sent what, who failed and why, and who answered what.
+
+    \b
+    Example:
+      inviter status --meeting temamote-tromso
+      inviter status --meeting temamote-tromso --json
+    """
+    status = load_status(app.settings, app.db, slug)
+    if as_json:
+        print_json(status_document(status))
+        return
+    click.echo(status_table(status, color=sys.stdout.isatty()))
 
 
 def main() -> None:

@@ -191,3 +191,19 @@ class Reply(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     meeting: Mapped[MeetingState] = relationship(back_populates="replies")
+
+
+class ImapMark(Base):
+    """How far ``rsvp fetch`` has read one IMAP folder (RFC 3501 §2.3.1.1: UIDs only grow).
+
+    A new UIDVALIDITY means the server renumbered the folder: reading starts again from the
+    beginning, and the raw-message dedup (sha256) keeps that from recording anything twice.
+    """
+
+    __tablename__ = "imap_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500), unique=True)  # user@host:port/folder
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,285 @@
+"""Fetch replies from the organizer's mailbox over IMAP (RFC 3501), leaving it as it was.
+
+Messages are read with BODY.PEEK[] in a folder opened with EXAMINE (read-only), so no flag
+changes; only with ``move_to`` set is the folder opened read-write, to move handled replies.
+What was read is remembered per folder as UIDVALIDITY + the highest UID handled (ImapMark).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import os
+import re
+import shlex
+import ssl
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from inviter.config import ImapSettings, Settings
+from inviter.db import Database
+from inviter.errors import ConfigError, ConnectionFailure, InputError
+from inviter.mailbox import MailItem
+from inviter.models import ImapMark
+from inviter.rsvp import ImportReport, ReplyRecorder
+
+FETCH_BATCH = 50
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def encode_mailbox(name: str) -> str:
+    """Encode a folder name in IMAP's modified UTF-7 (RFC 3501 §5.1.3) and quote it."""
+    out, pending = [], ""
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            import base64
+
+            data = base64.b64encode(pending.encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + data.replace("/", ",") + "-")
+            pending = ""
+
+    for char in name:
+        if " " <= char <= "~":
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending += char
+    flush()
+    text = "".join(out)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ssl_context(imap: ImapSettings) -> ssl.SSLContext:
+    """Return a context that validates certificates (a private CA via ca_file)."""
+    try:
+        context = ssl.create_default_context(cafile=imap.ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"[imap] ca_file: '{imap.ca_file}' cannot be used: {exc}") from None
+    if not imap.validate_certs:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _secret(
+    imap: ImapSettings, env: Mapping[str, str], password_prompt: Callable[[str], str] | None
+) -> str:
+    """Find the password or OAuth token: environment, token command, or a prompt."""
+    if imap.auth == "xoauth2":
+        token = env.get("INVITER_IMAP_OAUTH_TOKEN", "")
+        if token:
+            return token
+        if not imap.oauth_token_command:
+            raise InputError(
+                "[imap] auth = xoauth2: set INVITER_IMAP_OAUTH_TOKEN or oauth_token_command"
+            )
+        try:
+            done = subprocess.run(
+                shlex.split(imap.oauth_token_command),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            raise InputError(f"[imap] oauth_token_command cannot be run: {exc}") from None
+        if done.returncode != 0 or not done.stdout.strip():
+            raise InputError(
+                f"[imap] oauth_token_command failed (exit status {done.returncode}) "
+                "and printed no token"
+            )
+        return done.stdout.strip().splitlines()[0]
+    password = env.get("INVITER_IMAP_PASSWORD", "")
+    if password:
+        return password
+    if password_prompt is None:
+        raise InputError(
+            f"[imap] username '{imap.username}': no password; set INVITER_IMAP_PASSWORD "
+            "or run in a terminal to be asked"
+        )
+    return password_prompt(f"IMAP password for {imap.username}@{imap.host}")
+
+
+def connect(
+    settings: Settings,
+    *,
+    env: Mapping[str, str] | None = None,
+    password_prompt: Callable[[str], str] | None = None,
+    warnings: list[str] | None = None,
+) -> imaplib.IMAP4:
+    """Open, secure and log in; ConnectionFailure (exit 3) when refused or unreachable."""
+    imap = settings.imap
+    env = os.environ if env is None else env
+    if not imap.host:
+        raise ConfigError(f"{settings.config_path.name}: [imap] host: is required for rsvp fetch")
+    if not imap.username:
+        raise ConfigError(f"{settings.config_path.name}: [imap] username: is required")
+    where = f"{imap.host}:{imap.port}"
+    notes = warnings if warnings is not None else []
+    if imap.security == "none":
+        notes.append(
+            f"{where}: security = none: the login and the replies cross the network unencrypted"
+            + ("" if imap.host in _LOOPBACK else " (set security = tls or starttls)")
+        )
+    if not imap.validate_certs:
+        notes.append(f"{where}: validate_certs = false: the server's identity is not checked")
+    secret = _secret(imap, env, password_prompt)
+    client: imaplib.IMAP4 | None = None
+    try:
+        if imap.security == "tls":
+            client = imaplib.IMAP4_SSL(
+                imap.host, imap.port, ssl_context=_ssl_context(imap), timeout=imap.timeout
+            )
+        else:
+            client = imaplib.IMAP4(imap.host, imap.port, timeout=imap.timeout)
+            if imap.security == "starttls":
+                if "STARTTLS" not in client.capabilities:
+                    raise ConnectionFailure(f"{where}: the server does not offer STARTTLS")
+                client.starttls(ssl_context=_ssl_context(imap))
+        if imap.auth == "xoauth2":
+            blob = f"user={imap.username}\x01auth=Bearer {secret}\x01\x01".encode()
+            client.authenticate("XOAUTH2", lambda _challenge: blob)
+        else:
+            client.login(imap.username, secret)
+    except ConnectionFailure:
+        _close(client)
+        raise
+    except ssl.SSLError as exc:
+        _close(client)
+        raise ConnectionFailure(f"{where}: TLS failed: {exc.reason or exc}") from None
+    except (TimeoutError, OSError) as exc:
+        _close(client)
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise ConnectionFailure(f"{where}: cannot connect: {reason}") from None
+    except imaplib.IMAP4.error as exc:
+        _close(client)
+        # The server's words only: imaplib never echoes the password into its errors.
+        raise ConnectionFailure(
+            f"{where}: login refused for '{imap.username}': {_text(exc)}"
+        ) from None
+    return client
+
+
+def _text(exc: BaseException) -> str:
+    """Return an imaplib error's server text, without the b'' wrapping."""
+    text = str(exc)
+    match = re.fullmatch(r"\[?b?'(.*)'\]?", text)
+    return match.group(1) if match else text
+
+
+def _close(client: imaplib.IMAP4 | None) -> None:
+    """Log out quietly (the connection may already be gone)."""
+    if client is None:
+        return
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+        client.logout()
+
+
+def _check(result: tuple[str, list[object]], what: str) -> list[object]:
+    """Raise ConnectionFailure when a command's status is not OK."""
+    status, data = result
+    if status != "OK":
+        detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
+        raise ConnectionFailure(f"IMAP {what} failed: {detail}")
+    return data
+
+
+def _fetch(client: imaplib.IMAP4, uids: Sequence[int]) -> dict[int, bytes]:
+    """Return the raw messages of some UIDs, read with BODY.PEEK[] (no \\Seen)."""
+    data = _check(client.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])"), "FETCH")
+    found: dict[int, bytes] = {}
+    for entry in data:
+        if isinstance(entry, tuple) and len(entry) == 2:
+            match = re.search(rb"UID (\d+)", entry[0])
+            if match:
+                found[int(match.group(1))] = bytes(entry[1])
+    return found
+
+
+def _move(client: imaplib.IMAP4, uids: Sequence[int], target: str) -> None:
+    """Move messages: MOVE (RFC 6851) where offered, else COPY + \\Deleted + EXPUNGE."""
+    uid_set = ",".join(map(str, uids))
+    if "MOVE" in client.capabilities:
+        _check(client.uid("MOVE", uid_set, target), "MOVE")
+        return
+    _check(client.uid("COPY", uid_set, target), "COPY")
+    _check(client.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)"), "STORE")
+    if "UIDPLUS" in client.capabilities:
+        _check(client.uid("EXPUNGE", uid_set), "UID EXPUNGE")
+    else:
+        _check(client.expunge(), "EXPUNGE")
+
+
+def fetch_replies(
+    settings: Settings,
+    db: Database,
+    *,
+    password_prompt: Callable[[str], str] | None = None,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Record new replies from the [imap] folder; move handled ones if move_to is set."""
+    imap = settings.imap
+    warnings: list[str] = []
+    client = connect(settings, env=env, password_prompt=password_prompt, warnings=warnings)
+    recorder = ReplyRecorder(db, now=now, all_plain=False)
+    recorder.report.warnings.extend(warnings)
+    mailbox_key = f"{imap.username}@{imap.host}:{imap.port}/{imap.folder}"
+    try:
+        try:
+            status, _data = client.select(encode_mailbox(imap.folder), readonly=not imap.move_to)
+        except imaplib.IMAP4.error as exc:
+            raise ConnectionFailure(f"IMAP folder '{imap.folder}': {_text(exc)}") from None
+        if status != "OK":
+            raise ConnectionFailure(f"IMAP folder '{imap.folder}' cannot be opened")
+        if imap.move_to and _missing(client, imap.move_to):
+            _check(client.create(encode_mailbox(imap.move_to)), "CREATE")
+        validity_data = client.response("UIDVALIDITY")[1]
+        validity = int(bytes(validity_data[0])) if validity_data and validity_data[0] else 0
+        with db.session() as session:
+            mark = session.scalar(select(ImapMark).where(ImapMark.mailbox == mailbox_key))
+            last = mark.last_uid if mark and mark.uidvalidity == validity else 0
+        found = _check(client.uid("SEARCH", "UID", f"{last + 1}:*"), "SEARCH")
+        listed = found[0] if found and isinstance(found[0], bytes) else b""
+        # "n:*" always matches the newest message, even below n (RFC 3501 §6.4.8).
+        uids = sorted(u for u in map(int, listed.split()) if u > last)
+        for start in range(0, len(uids), FETCH_BATCH):
+            chunk = uids[start : start + FETCH_BATCH]
+            messages = _fetch(client, chunk)
+            items = [
+                MailItem(f"imap {imap.folder} UID {uid}", messages[uid])
+                for uid in chunk
+                if uid in messages
+            ]
+            outcomes = recorder.record(items)
+            handled = [u for u, o in zip(chunk, outcomes, strict=False) if o == "reply"]
+            _remember(db, mailbox_key, validity, chunk[-1])
+            if imap.move_to and handled:
+                _move(client, handled, encode_mailbox(imap.move_to))
+                recorder.report.moved += len(handled)
+    except (OSError, imaplib.IMAP4.abort) as exc:
+        raise ConnectionFailure(f"{imap.host}:{imap.port}: connection lost: {exc}") from None
+    finally:
+        _close(client)
+    return recorder.report
+
+
+def _missing(client: imaplib.IMAP4, folder: str) -> bool:
+    """True when a folder does not exist yet (it is then created for move_to)."""
+    status, data = client.list('""', encode_mailbox(folder))
+    return status != "OK" or not [d for d in data if d]
+
+
+def _remember(db: Database, mailbox: str, validity: int, last_uid: int) -> None:
+    """Store how far the folder has been read."""
+    with db.session() as session:
+        mark = session.scalar(select(ImapMark).where(ImapMark.mailbox == mailbox))
+        if mark is None:
+            session.add(ImapMark(mailbox=mailbox, uidvalidity=validity, last_uid=last_uid))
+        else:
+            mark.uidvalidity, mark.last_uid = validity, last_uid

@@ -1,0 +1,254 @@
+"""Mail containers (.eml, mbox, Maildir, Outlook .msg) and the calendar parts inside a message.
+
+imip.md 16: walk every MIME part, forwarded message/rfc822 included; calendars come as
+text/calendar, application/ics or text/x-vcalendar, inline or attached, and from Outlook in RTF
+mode inside application/ms-tnef (winmail.dat).
+"""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+from pathlib import Path
+
+from inviter.replies import Answer, CalendarError, read_calendar
+
+CALENDAR_TYPES = frozenset(
+    {"text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics", "text/vcalendar"}
+)
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A reply is a few kilobytes; a message of more than this is not read (hostile or not a reply).
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+_MBOX_FROM = re.compile(rb"^>+From ")
+
+
+@dataclass(frozen=True)
+class MailItem:
+    """One message to read: where it came from (for people) and its raw bytes."""
+
+    where: str
+    raw: bytes
+    kind: str = "mime"  # "mime" (RFC 5322 bytes) or "msg" (an Outlook .msg file)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file or message that could not even be taken out of its container."""
+
+    where: str
+    reason: str
+
+
+@dataclass
+class MailReading:
+    """What one message holds: its answers, or the reasons it holds none."""
+
+    message_id: str = ""
+    subject: str = ""
+    answers: list[Answer] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    has_calendar: bool = False
+    auto_reply: bool = False
+    references: tuple[str, ...] = ()
+
+
+def iter_mail(path: Path) -> Iterator[MailItem | Unreadable]:
+    """Yield every message under ``path``: a Maildir, a folder, an mbox, an .eml or a .msg."""
+    if path.is_dir():
+        if (path / "cur").is_dir() or (path / "new").is_dir():
+            yield from _iter_maildir(path)
+            return
+        for child in sorted(path.iterdir()):
+            if not child.name.startswith("."):
+                yield from iter_mail(child)
+        return
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        yield Unreadable(str(path), f"cannot be read: {exc.strerror}")
+        return
+    if head.startswith(OLE_MAGIC):
+        yield from _read_whole(path, kind="msg")
+    elif head.startswith(b"From "):
+        yield from iter_mbox(path)
+    else:
+        yield from _read_whole(path, kind="mime")
+
+
+def _read_whole(path: Path, *, kind: str) -> Iterator[MailItem | Unreadable]:
+    """Yield one file as one message, refusing an oversized one."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_MESSAGE_BYTES:
+            yield Unreadable(str(path), f"{size} bytes: too big for a reply, not read")
+            return
+        yield MailItem(str(path), path.read_bytes(), kind)
+    except OSError as exc:
+        yield Unreadable(str(path), f"cannot be read: {exc.strerror}")
+
+
+def _iter_maildir(path: Path) -> Iterator[MailItem | Unreadable]:
+    """Yield the messages of a Maildir (cur/ and new/; tmp/ holds deliveries in progress)."""
+    for sub in ("cur", "new"):
+        folder = path / sub
+        if folder.is_dir():
+            for child in sorted(folder.iterdir()):
+                if child.is_file() and not child.name.startswith("."):
+                    yield from _read_whole(child, kind="mime")
+
+
+def iter_mbox(path: Path) -> Iterator[MailItem | Unreadable]:
+    """Yield the messages of an mbox file one at a time, never holding the whole file.
+
+    The "From " separator is recognised at the start of a line; ">From " lines are unquoted as
+    mboxrd writes them (mboxo's quoting is ambiguous; the difference never touches a calendar).
+    """
+    index = 0
+    lines: list[bytes] = []
+    size = 0
+    too_big = False
+
+    def item() -> MailItem | Unreadable:
+        where = f"{path}, message {index}"
+        if too_big:
+            return Unreadable(where, f"more than {MAX_MESSAGE_BYTES} bytes: too big for a reply")
+        return MailItem(where, b"".join(lines))
+
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.startswith(b"From "):
+                    if index:
+                        yield item()
+                    index += 1
+                    lines, size, too_big = [], 0, False
+                    continue
+                if not index:
+                    continue  # text before the first separator belongs to no message
+                size += len(line)
+                if size > MAX_MESSAGE_BYTES:
+                    too_big, lines = True, []
+                elif not too_big:
+                    lines.append(line[1:] if _MBOX_FROM.match(line) else line)
+            if index:
+                yield item()
+    except OSError as exc:
+        yield Unreadable(str(path), f"cannot be read: {exc.strerror}")
+
+
+def parse_message(raw: bytes) -> Message:
+    """Parse RFC 5322 bytes leniently (compat32 never raises on a malformed header)."""
+    return BytesParser(policy=compat32).parsebytes(raw)
+
+
+def _header(message: Message, name: str) -> str:
+    """Return a header as text, encoded words decoded, control characters dropped."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    try:
+        text = str(email.header.make_header(email.header.decode_header(str(value))))
+    except (ValueError, LookupError, UnicodeError):
+        text = str(value)
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+
+
+def message_date(message: Message, default: datetime) -> datetime:
+    """Return the Date header as an aware UTC datetime, or ``default``."""
+    try:
+        moment = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        return default
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def is_auto_reply(message: Message) -> bool:
+    """True for an out-of-office or other automatic answer (RFC 3834 and common variants)."""
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    return (
+        auto not in {"", "no"}
+        or precedence in {"auto_reply", "bulk", "junk"}
+        or message.get("X-Autoreply") is not None
+        or message.get("X-Autorespond") is not None
+    )
+
+
+def read_calendar_bytes(
+    data: bytes,
+    reading: MailReading,
+    *,
+    label: str,
+    charset: str | None,
+    method: str | None,
+    stamp: datetime,
+) -> None:
+    """Read one calendar part into ``reading``: its answers, or the problem with it."""
+    reading.has_calendar = True
+    try:
+        result = read_calendar(data, charset=charset, content_method=method, fallback_stamp=stamp)
+    except CalendarError as exc:
+        reading.problems.append(f"{label} cannot be read: {exc}")
+        return
+    if result.problem:
+        reading.problems.append(f"{label}: {result.problem}")
+    reading.answers.extend(result.answers)
+
+
+def read_mime(raw: bytes, now: datetime) -> MailReading:
+    """Read a MIME message: every calendar part, forwarded messages and winmail.dat included."""
+    from inviter.outlook import read_tnef  # tnefparse is only loaded when a winmail.dat comes
+
+    message = parse_message(raw)
+    refs = f"{message.get('In-Reply-To', '')} {message.get('References', '')}"
+    reading = MailReading(
+        message_id=_header(message, "Message-ID"),
+        subject=_header(message, "Subject"),
+        auto_reply=is_auto_reply(message),
+        references=tuple(re.findall(r"<[^<>\s]+>", refs)),
+    )
+    stamp = message_date(message, now)
+    for number, part in enumerate(message.walk(), start=1):
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        filename = (part.get_filename() or "").lower()
+        label = f"part {number} ({ctype})"
+        is_file_calendar = filename.endswith((".ics", ".vcs")) and ctype in {
+            "application/octet-stream",
+            "text/plain",
+        }
+        if ctype in CALENDAR_TYPES or is_file_calendar:
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes):
+                read_calendar_bytes(
+                    data,
+                    reading,
+                    label=label,
+                    charset=part.get_content_charset(),
+                    method=str(part.get_param("method") or "") or None,
+                    stamp=stamp,
+                )
+        elif ctype in TNEF_TYPES or filename == "winmail.dat":
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes):
+                read_tnef(data, reading, label=f"{label} winmail.dat", stamp=stamp)
+    return reading
+
+
+def read_item(item: MailItem, now: datetime) -> MailReading:
+    """Read one message of any kind."""
+    if item.kind == "msg":
+        from inviter.outlook import read_msg
+
+        return read_msg(item.raw, now)
+    return read_mime(item.raw, now)

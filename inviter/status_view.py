@@ -1,0 +1,119 @@
+"""``status``: one meeting's state as the SPEC's JSON object or as a table for a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inviter.config import Settings
+from inviter.db import Database
+from inviter.status import MeetingStatus, RecipientStatus, meeting_status
+from inviter.terminal import paint, render_table
+
+_RSVP_COLOUR = {"accepted": "green", "declined": "red", "tentative": "yellow"}
+_DELIVERY_COLOUR = {"failed": "red", "uncertain": "yellow", "pending": "dim"}
+
+
+def load_status(settings: Settings, db: Database, slug: str) -> MeetingStatus:
+    """Compute the state of the meeting ``slug`` (InputError for an unknown slug)."""
+    meeting = settings.meeting(slug)
+    with db.session() as session:
+        return meeting_status(session, settings, meeting)
+
+
+def status_document(status: MeetingStatus) -> dict[str, Any]:
+    """Return the SPEC's ``status --json`` object (extra keys beside the SPEC's ones)."""
+    return {
+        "meeting": status.meeting.slug,
+        **status.counts,
+        "recipients": [
+            {
+                "email": r.email,
+                "name": r.name,
+                "delivery": r.delivery,
+                "rsvp": r.rsvp,
+                "forwarded": r.forwarded,
+                "in_audience": r.in_audience,
+                "uninvited": r.uninvited,
+                "role": r.role,
+                "municipality": r.municipality,
+                "region": r.region,
+                "response": r.response,
+                "delegated_to": r.delegated_to,
+                "comment": r.comment,
+                "guests": r.guests,
+                "counter": r.counter,
+            }
+            for r in status.recipients
+        ],
+    }
+
+
+def _notes(r: RecipientStatus) -> str:
+    """Say what else a person at the terminal should know about one recipient."""
+    notes = []
+    if r.forwarded:
+        notes.append("forwarded guest")
+    if not r.in_audience and not r.forwarded:
+        notes.append("left the audience")
+    if r.uninvited:
+        notes.append("uninvited")
+    if r.delegated_to:
+        notes.append(f"delegated to {r.delegated_to}")
+    if r.guests:
+        notes.append(f"+{r.guests} guest{'s' if r.guests > 1 else ''}")
+    if r.counter:
+        notes.append("proposed a new time")
+    if r.response:
+        notes.append(r.response)
+    if r.comment:
+        comment = " ".join(r.comment.split())
+        notes.append(f"“{comment[:60]}{'…' if len(comment) > 60 else ''}”")
+    return "; ".join(notes)
+
+
+def status_table(status: MeetingStatus, *, color: bool = False) -> str:
+    """Render the counts and one row per recipient for a terminal."""
+    meeting = status.meeting
+    counts = status.counts
+    when = f"{meeting.start:%Y-%m-%d %H:%M}–{meeting.end:%H:%M}"
+    head = [f"{meeting.slug}: {meeting.title} ({when})"]
+    if status.cancelled:
+        head.append(paint("cancelled", "red", color))
+    lines = [" ".join(head)]
+    if status.uid is None:
+        lines.append("Nothing has been sent for this meeting yet.")
+    lines.append(
+        f"audience {counts['audience']}, sent {counts['sent']}, "
+        f"failed {paint(str(counts['failed']), 'red' if counts['failed'] else None, color)}, "
+        f"pending {counts['pending']}, uncertain {counts['uncertain']}"
+    )
+    lines.append(
+        f"accepted {counts['accepted']}, declined {counts['declined']}, "
+        f"tentative {counts['tentative']}, no answer {counts['no_answer']}, "
+        f"forwarded guests {counts['forwarded']}"
+    )
+    rows, colours = [], []
+    for r in status.recipients:
+        delivery = r.delivery or "—"
+        rows.append([r.name, r.email, r.municipality, delivery, r.rsvp, _notes(r)])
+        colours.append(
+            [
+                "dim" if r.uninvited or (not r.in_audience and not r.forwarded) else None,
+                None,
+                None,
+                _DELIVERY_COLOUR.get(delivery),
+                _RSVP_COLOUR.get(r.rsvp),
+                None,
+            ]
+        )
+    if rows:
+        lines.append("")
+        lines.append(
+            render_table(
+                ["name", "email", "municipality", "delivery", "answer", "notes"],
+                rows,
+                colours=colours,
+                color=color,
+            )
+        )
+    return "\n".join(lines)
