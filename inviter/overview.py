@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from inviter.bokmal import region_label
 from inviter.collation import region_rank
 from inviter.config import Meeting, Organizer, Settings
 from inviter.db import Database
@@ -26,6 +27,7 @@ TEXT_WIDTH = 300
 ROW_HEIGHT = 26
 BAR_HEIGHT = 16
 TOP = 4
+LABEL_CHARS = 18  # what fits in LABEL_WIDTH at the chart's 12 px; longer names are cut, with …
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,12 @@ class ChartRow:
     answers: RegionAnswers
     y: float
     segments: tuple[Segment, ...]
+
+    @property
+    def label(self) -> str:
+        """The region's name as it fits beside the bar (the full name is in the row's title)."""
+        name = region_label(self.answers.region)
+        return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
