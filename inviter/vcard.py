@@ -18,7 +18,8 @@ A card becomes a contact this way:
 - region: ``X-INVITER-REGION``, else a CATEGORIES entry naming a region, else derived;
 - language: ``X-INVITER-LANGUAGE``, else LANG (vCard 4), else nb.
 
-Every other property (PHOTO, NOTE, BDAY…) is ignored. A card without a role or municipality is an
+Group cards (``KIND:group``, Apple's ``X-ADDRESSBOOKSERVER-KIND:group``) are skipped; every other
+property (PHOTO, NOTE, BDAY…) is ignored. A card without a role or municipality is an
 error naming the card, as is any value the contact rules refuse.
 """
 
@@ -27,12 +28,13 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from inviter.contact_fields import KNOWN_ROLES, RawContact, show
-from inviter.csvfile import detect_encoding, open_check
+from inviter.csvfile import open_check
 from inviter.errors import ContactError
 from inviter.regions import canonical_region, official_municipality
 
@@ -148,34 +150,87 @@ def _decode(prop: Property, where: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _content_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
-    """Yield unfolded content lines with the line each starts on."""
-    start, current = 0, ""
-    with path.open(encoding=encoding, newline="") as stream:
+def _content_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield unfolded content lines, as bytes, with the line each starts on.
+
+    Unfolded before decoding: some exporters fold inside a UTF-8 sequence, which RFC 6350 §3.2
+    says they should not do.
+    """
+    start, current = 0, b""
+    with path.open("rb") as stream:
         for number, physical in enumerate(stream, start=1):
-            text = physical.rstrip("\r\n")
-            if text[:1] in (" ", "\t") and start:
-                current += text[1:]  # RFC 6350 §3.2: a fold is CRLF plus one space or tab
+            text = physical.rstrip(b"\r\n")
+            if number == 1:
+                text = text.removeprefix(b"\xef\xbb\xbf")
+            if text[:1] in (b" ", b"\t") and start:
+                current += text[1:]  # a fold is CRLF plus one space or tab
                 continue
             # vCard 2.1 quoted-printable soft line break: "=" at the end, next line continues.
-            if current.endswith("=") and "QUOTED-PRINTABLE" in current.partition(":")[0].upper():
+            if current.endswith(b"=") and b"QUOTED-PRINTABLE" in current.split(b":")[0].upper():
                 current = current[:-1] + text
                 continue
             if current:
                 yield start, current
             start, current = number, text
             if not text.strip():
-                start, current = 0, ""  # blank lines (Outlook puts one after a photo)
+                start, current = 0, b""  # blank lines (Outlook puts one after a photo)
     if current:
         yield start, current
 
 
+def _decoded(path: Path, where: str) -> Iterator[tuple[int, str]]:
+    """Yield content lines as text: UTF-8, or Windows-1252 (Outlook's vCard 2.1) throughout.
+
+    The rule of inviter.csvfile: a file that is UTF-8 in part and not in another is an error.
+    """
+    codec = "utf-8"
+    seen_non_ascii = False
+    for line, data in _content_lines(path):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            byte = data[exc.start]
+            if codec == "utf-8" and not seen_non_ascii:
+                codec = "cp1252"
+                try:
+                    text = data.decode(codec)
+                except UnicodeDecodeError as again:
+                    byte = data[again.start]
+                else:
+                    yield line, text
+                    continue
+            if codec == "utf-8":
+                raise ContactError(
+                    f"{where}: line {line}: byte 0x{byte:02X} is not UTF-8, though the text "
+                    "before it is; the file mixes encodings: export it again"
+                ) from None
+            raise ContactError(
+                f"{where}: line {line}: byte 0x{byte:02X} is neither UTF-8 nor Windows-1252; "
+                "export the file again as UTF-8"
+            ) from None
+        if codec == "cp1252" and not data.isascii() and _is_utf8(data):
+            raise ContactError(
+                f"{where}: line {line}: this line is UTF-8 and lines before it are not; the "
+                "file mixes encodings: export it again"
+            )
+        seen_non_ascii = seen_non_ascii or not data.isascii()
+        yield line, text
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Say whether bytes decode as UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _cards(path: Path, where: str) -> Iterator[Card]:
     """Yield the cards of a file; nested cards (vCard 2.1 AGENT) are skipped."""
-    encoding = detect_encoding(path, where)
     card: Card | None = None
     depth = 0
-    for line, text in _content_lines(path, encoding):
+    for line, text in _decoded(path, where):
         prop = _parse(text, line, where)
         value = prop.value.strip().upper()
         if prop.name == "BEGIN" and value == "VCARD":
@@ -264,7 +319,8 @@ def _contact(card: Card, where: str, defaults: Mapping[str, str]) -> RawContact:
     if langs:
         put("language", langs[0].value.strip(), langs[0].line)
 
-    label = f"card {show(values['name'])}" if values.get("name") else "a card"
+    name = unicodedata.normalize("NFC", values.get("name", ""))
+    label = f"card {show(name)}" if name else "a card"
     if not values.get("role") and not defaults.get("role"):
         raise ContactError(
             f"{where}: line {card.line}: {label} has no role: add X-INVITER-ROLE or a CATEGORIES "
@@ -285,7 +341,10 @@ def read_vcards(
     open_check(path, where)
     count = 0
     for card in _cards(path, where):
+        kind = card.first("KIND") or card.first("X-ADDRESSBOOKSERVER-KIND")
+        if kind is not None and kind.value.strip().casefold() == "group":
+            continue  # a contact group (RFC 6350 §6.1.4; Apple's own property) lists no address
         count += 1
         yield _contact(card, where, defaults or {})
     if count == 0:
-        raise ContactError(f"{where}: holds no vCard (no BEGIN:VCARD line)")
+        raise ContactError(f"{where}: holds no contact card (no BEGIN:VCARD, or only groups)")
