@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from sqlalchemy import delete, insert, select, update
 
 from inviter.addresses import normalize_email
+from inviter.collation import person_key
 from inviter.contact_fields import (
     FIELDS,
     ContactFields,
@@ -41,7 +42,7 @@ from inviter.csvfile import read_csv
 from inviter.db import Database
 from inviter.errors import ContactError, InputError
 from inviter.models import Contact, utcnow
-from inviter.regions import REGIONS, canonical_region, official_municipality
+from inviter.regions import canonical_region, official_municipality
 from inviter.vcard import read_vcards
 
 VCARD_SUFFIXES = (".vcf", ".vcard")
@@ -174,11 +175,6 @@ def import_contacts(
     return ImportSummary(tuple(summaries))
 
 
-def _region_order(region: str) -> tuple[int, str]:
-    """Sort the four Troms regions in the county's order, others after them by name."""
-    return (REGIONS.index(region), "") if region in REGIONS else (len(REGIONS), region.casefold())
-
-
 def list_contacts(
     db: Database,
     *,
@@ -201,9 +197,9 @@ def list_contacts(
         query = query.where(Contact.municipality == name)
     with db.session() as session:
         found = [ContactFields.of(c) for c in session.scalars(query)]
-    found.sort(
-        key=lambda c: (_region_order(c.region), c.municipality.casefold(), c.name.casefold())
-    )
+    # The order of every list of people (inviter.collation): region north to south, then
+    # municipality and name in Norwegian alphabetical order (æ, ø, å after z).
+    found.sort(key=lambda c: person_key(c.region, c.municipality, c.name, c.email))
     return found
 
 
