@@ -1,0 +1,365 @@
+"""The sending engine: persistent connections, a rate limit, retries, one outcome per message.
+
+Up to ``concurrency`` connections, each a worker taking messages from one queue and sending many
+over a single login (sending.md: a login per message gets Gmail's "454 Too many login
+attempts"). Every attempt is reported through ``on_outcome`` as it happens, so the caller can
+record "sent" right after the server's 250 and nothing is ever marked sent before it.
+
+What each answer does (RFC 5321 §4.2, sending.md):
+- 250: sent.
+- 5xx: failed, never retried; the server's answer is kept.
+- 4xx (450/451/452 …), a connection dropped before the data: retried with backoff and jitter,
+  at most ``retries`` times. 421/432/454 also close this connection and lower the number of
+  connections by one.
+- a connection lost (or stalled past the timeout) after the data: the message may have been
+  delivered. It is retried with the SAME bytes and Message-ID, so the worst case is a flagged
+  duplicate that updates the same calendar entry; losing an invitation is worse than a
+  duplicate that changes nothing (sending.md: "no losses and a small, bounded, flagged number
+  of duplicates"). If the retries run out it ends "uncertain" and is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from inviter.errors import ConnectionFailure
+from inviter.models import FAILED, PENDING, SENT, UNCERTAIN
+from inviter.transport import (
+    Connection,
+    ConnectionDropped,
+    DeliveryError,
+    LoginRefused,
+    Transport,
+)
+
+WINDOW = 60.0  # seconds: rate_per_minute holds in every window this long
+MAX_DELAY = 900.0  # no single wait longer than 15 minutes
+
+
+@dataclass
+class Job:
+    """One message to one recipient. ``render`` is called once, on the first attempt."""
+
+    key: int
+    recipient: str
+    message_id: str
+    render: Callable[[], bytes]
+    attempts: int = 0
+    possible_duplicate: bool = False
+    _data: bytes | None = field(default=None, repr=False)
+
+    def data(self) -> bytes:
+        """Return the message bytes, the same on every attempt."""
+        if self._data is None:
+            self._data = self.render()
+        return self._data
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to. ``final`` is False while a retry is still planned."""
+
+    job: Job
+    status: str  # SENT, FAILED, UNCERTAIN, or PENDING (a retry is planned)
+    code: int | None
+    response: str
+    final: bool
+
+
+class RateLimiter:
+    """At most ``rate`` messages in any 60-second window; 0 means no limit.
+
+    A message occupies the window from the moment its transaction starts until 60 seconds after
+    its answer came back. Counting the whole transaction, not only its start, keeps the limit
+    true wherever the server measures between start and answer (Microsoft 365: 30 a minute).
+    ``clock`` and ``sleep`` are injectable so tests can check it on a fake clock.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        poll: float = 0.05,
+    ) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._poll = poll
+        self._held: list[_Ticket] = []
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> _Ticket:
+        """Wait for room in the window, take it and return its ticket."""
+        ticket = _Ticket()
+        if self.rate <= 0:
+            return ticket
+        async with self._lock:
+            while True:
+                now = self._clock()
+                self._held = [t for t in self._held if t.end is None or t.end > now - WINDOW]
+                if len(self._held) < self.rate:
+                    ticket.start = now
+                    self._held.append(ticket)
+                    return ticket
+                ends = [t.end for t in self._held if t.end is not None]
+                # All places taken by messages still in flight: look again shortly.
+                wait = min(ends) + WINDOW - now if ends else self._poll
+                await self._sleep(max(wait, 0.0))
+
+    def release(self, ticket: _Ticket) -> None:
+        """Mark the ticket's transaction finished now."""
+        ticket.end = self._clock()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[_Ticket]:
+        """Hold a place in the window for one transaction."""
+        ticket = await self.acquire()
+        try:
+            yield ticket
+        finally:
+            self.release(ticket)
+
+
+@dataclass
+class _Ticket:
+    """One transaction's place in the window."""
+
+    start: float | None = None
+    end: float | None = None
+
+
+class _Queue:
+    """Messages ready now and messages waiting for their retry time."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self.ready: deque[Job] = deque(jobs)
+        self.delayed: list[tuple[float, int, Job]] = []
+        self.unfinished = len(jobs)
+        self.closed = False
+        self._order = itertools.count()
+        self._changed = asyncio.Condition()
+
+    async def get(self) -> Job | None:
+        """Return the next message due, or None when there is nothing more to do."""
+        loop = asyncio.get_running_loop()
+        async with self._changed:
+            while True:
+                if self.closed:
+                    return None
+                now = loop.time()
+                while self.delayed and self.delayed[0][0] <= now:
+                    self.ready.append(heapq.heappop(self.delayed)[2])
+                if self.ready:
+                    return self.ready.popleft()
+                if self.unfinished == 0:
+                    return None
+                timeout = self.delayed[0][0] - now if self.delayed else None
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout)
+
+    async def retry(self, job: Job, delay: float) -> None:
+        """Put a message back, due after ``delay`` seconds."""
+        async with self._changed:
+            due = asyncio.get_running_loop().time() + delay
+            heapq.heappush(self.delayed, (due, next(self._order), job))
+            self._changed.notify_all()
+
+    async def done(self) -> None:
+        """Count one message as finished."""
+        async with self._changed:
+            self.unfinished -= 1
+            self._changed.notify_all()
+
+    async def close(self) -> list[Job]:
+        """Stop handing out messages; return the ones never finished."""
+        async with self._changed:
+            self.closed = True
+            left = list(self.ready) + [item[2] for item in self.delayed]
+            self.ready.clear()
+            self.delayed.clear()
+            self._changed.notify_all()
+            return left
+
+
+class Mailer:
+    """Send many messages over a few persistent connections of one transport.
+
+    ``async with Mailer(...) as mailer`` opens and logs in the first connection, so a wrong
+    password or an unreachable server is a ConnectionFailure before anything is sent.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        sender: str,
+        concurrency: int,
+        rate_per_minute: int,
+        retries: int,
+        retry_delay: float,
+        on_outcome: Callable[[Outcome], None],
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.transport = transport
+        self.sender = sender
+        cap = transport.max_connections
+        self.concurrency = max(1, min(concurrency, cap) if cap else concurrency)
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.on_outcome = on_outcome
+        self.limiter = limiter or RateLimiter(rate_per_minute)
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self.allowed = self.concurrency  # lowered on 421/432/454
+        self.connections_opened = 0
+        self._first: Connection | None = None
+        self._fatal: str | None = None
+        self._alive = 0
+
+    async def __aenter__(self) -> Mailer:
+        self._first = await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._first is not None:
+            await self._first.close()
+            self._first = None
+
+    def backoff(self, attempt: int) -> float:
+        """Return the wait before retry ``attempt`` (1, 2, …): doubling, with jitter."""
+        base = min(self.retry_delay * 2 ** (attempt - 1), MAX_DELAY)
+        # "Equal jitter": half fixed, half random, so retries from many workers spread out.
+        return float(base / 2 + self.rng.uniform(0, base / 2))
+
+    async def _open(self) -> Connection:
+        connection = self.transport.connection()
+        await connection.open()
+        self.connections_opened += 1
+        return connection
+
+    async def deliver(self, jobs: Sequence[Job]) -> None:
+        """Send every job; each ends with a final Outcome through ``on_outcome``."""
+        if not jobs:
+            return
+        queue = _Queue(jobs)
+        count = min(self.concurrency, len(jobs))
+        self.allowed = min(self.allowed, count)
+        first, self._first = self._first, None
+        self._alive = count
+        workers = [
+            asyncio.create_task(self._work(index, first if index == 0 else None, queue))
+            for index in range(count)
+        ]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+        # Every worker gone with messages left (the server became unreachable): say why.
+        reason = self._fatal or "not sent: no connection to the server could be kept"
+        for job in await queue.close():
+            self._final(job, FAILED, None, reason)
+
+    async def _work(self, index: int, connection: Connection | None, queue: _Queue) -> None:
+        try:
+            while index < self.allowed or index == 0:
+                job = await queue.get()
+                if job is None:
+                    return
+                if connection is None:
+                    connection = await self._reconnect(index)
+                    if connection is None:
+                        await queue.retry(job, 0.0)
+                        return
+                connection = await self._attempt(job, connection, queue)
+        finally:
+            self._alive -= 1
+            if connection is not None:
+                await connection.close()
+
+    async def _reconnect(self, index: int) -> Connection | None:
+        """Open a connection for a worker; None when this worker should stop."""
+        attempt = 0
+        while self._fatal is None:
+            try:
+                return await self._open()
+            except LoginRefused as exc:
+                self._fatal = f"not sent: {exc}"
+                return None
+            except ConnectionFailure as exc:
+                # Another connection still works: this one was one too many (432), so the
+                # pool shrinks. The last one keeps trying, with backoff.
+                if self._alive > 1:
+                    self.allowed = max(1, min(self.allowed, self._alive - 1))
+                    return None
+                attempt += 1
+                if attempt > self.retries:
+                    self._fatal = f"not sent: {exc}"
+                    return None
+                await asyncio.sleep(self.backoff(attempt))
+        return None
+
+    async def _attempt(self, job: Job, connection: Connection, queue: _Queue) -> Connection | None:
+        """Send one job once; return the connection if it can carry the next one."""
+        data = job.data()
+        job.attempts += 1
+        try:
+            async with self.limiter.slot():
+                accepted = await connection.send(self.sender, job.recipient, data)
+        except DeliveryError as exc:
+            if exc.permanent:
+                self._final(job, FAILED, exc.code, exc.response)
+                await queue.done()
+            else:
+                await self._retry_or_fail(job, queue, exc.code, exc.response)
+            if exc.throttles:
+                # Too many connections, or the server wants a pause: one connection fewer,
+                # and this one reconnects after a while (or stops, if it is now one too many).
+                self.allowed = max(1, self.allowed - 1)
+                await connection.close()
+                await asyncio.sleep(self.backoff(1))
+                return None
+            if exc.closes:
+                await connection.close()
+                return None
+            return connection
+        except ConnectionDropped as exc:
+            await connection.close()
+            if exc.uncertain:
+                job.possible_duplicate = True
+            await self._retry_or_fail(job, queue, None, exc.reason)
+            return None
+        self._final(job, SENT, accepted.code, accepted.response)
+        await queue.done()
+        return connection
+
+    async def _retry_or_fail(self, job: Job, queue: _Queue, code: int | None, why: str) -> None:
+        if job.attempts <= self.retries and self._fatal is None:
+            self.on_outcome(Outcome(job, PENDING, code, why, final=False))
+            await queue.retry(job, self.backoff(job.attempts))
+            return
+        self._final(job, FAILED, code, f"{why} (after {job.attempts} attempts)")
+        await queue.done()
+
+    def _final(self, job: Job, status: str, code: int | None, response: str) -> None:
+        if status == FAILED and job.possible_duplicate:
+            # An earlier attempt's answer was lost after the data: it may have arrived.
+            status = UNCERTAIN
+            response = f"{response}; an earlier attempt may have been delivered"
+        self.on_outcome(Outcome(job, status, code, response, final=True))
