@@ -355,7 +355,7 @@ def add_contact_command(app: AppContext, /, update: bool, **fields: str | None) 
 @click.argument("email")
 @pass_app
 def remove_contact_command(app: AppContext, email: str) -> None:
-    """Remove the contact with this e-mail address; their history is kept.
+    """Remove one contact, by e-mail address.
 
     Deliveries and replies already recorded stay, so status and attendance
     of past meetings still show them.

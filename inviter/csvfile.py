@@ -226,6 +226,8 @@ def read_csv(
             reason = str(exc)
             if "unexpected end of data" in reason:
                 reason = 'a quoted value is not closed (a " is missing)'
+            elif "field larger than field limit" in reason:
+                reason = f"a value is longer than {csv.field_size_limit()} characters"
             raise ContactError(f"{where}: line {line}: {reason}") from None
     if count == 0:
         raise ContactError(f"{where}: holds no contacts, only a header row")

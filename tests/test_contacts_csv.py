@@ -278,6 +278,14 @@ def test_outside_troms_needs_a_region(invoke: Invoke, project: Path) -> None:
             '"Kari,kari@kafjord.example.org,biblioteksjef,Kåfjord',
             'line 3: a quoted value is not closed (a " is missing)',
         ),
+        (
+            f'"{"x" * 140_000}",kari@kafjord.example.org,biblioteksjef,Kåfjord',
+            "line 3: a value is longer than 131072 characters",
+        ),
+        (
+            "Ka\x00ri,kari@kafjord.example.org,biblioteksjef,Kåfjord",
+            "line 3: name: 'Ka\\u0000ri' contains the control character U+0000",
+        ),
     ],
 )
 def test_a_bad_row_rejects_the_whole_file(
