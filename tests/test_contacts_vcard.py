@@ -273,3 +273,13 @@ def test_a_file_without_cards(invoke: Invoke, project: Path) -> None:
         "import",
         "groups.vcf",
     )
+
+
+def test_a_card_without_fn_is_named_from_n(invoke: Invoke, project: Path) -> None:
+    _write(
+        project,
+        "n.vcf",
+        _card("N:Nordmann;Kari;Anne;Dr.;", "EMAIL:kari@example.org", "CATEGORIES:partner,Ibestad"),
+    )
+    assert invoke("contacts", "import", "n.vcf").exit_code == 0
+    assert [c["name"] for c in _listed(invoke).values()] == ["Kari Anne Nordmann"]
