@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ class RecordingHandler:
     messages: list[Received] = field(default_factory=list)
     logins: list[tuple[int, str, str]] = field(default_factory=list)  # connection, mech, user
     commands: list[str] = field(default_factory=list)
+    clock: Callable[[], float] = time.time  # stamps Received.at (a fake clock in rate tests)
     peak_connections: int = 0
     connections_seen: int = 0
     _rcpt: dict[str, Plan] = field(default_factory=dict)
@@ -152,7 +154,9 @@ class RecordingHandler:
         with self.lock:
             done = self._count.get(number, 0)
             if self.per_connection is not None and done >= self.per_connection:
-                server.transport.close()
+                # Answer 421, then close (RFC 5321 §3.8): the close runs after the answer
+                # has been written.
+                asyncio.get_running_loop().call_soon(server.transport.close)
                 return "421 4.7.0 Too many messages on this connection, try again later"
             for address in recipients:
                 plan = self._data.get(address)
@@ -162,7 +166,7 @@ class RecordingHandler:
             self._count[number] = done + 1
             self.messages.append(
                 Received(
-                    envelope.mail_from, recipients, envelope.original_content, number, time.time()
+                    envelope.mail_from, recipients, envelope.original_content, number, self.clock()
                 )
             )
             dropping = any(
