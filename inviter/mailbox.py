@@ -121,6 +121,9 @@ def iter_mbox(path: Path) -> Iterator[MailItem | Unreadable]:
         where = f"{path}, message {index}"
         if too_big:
             return Unreadable(where, f"more than {MAX_MESSAGE_BYTES} bytes: too big for a reply")
+        # The blank line before the next "From " belongs to the separator, not the message.
+        if lines and lines[-1] in {b"\n", b"\r\n"}:
+            lines.pop()
         return MailItem(where, b"".join(lines))
 
     try:
@@ -242,6 +245,8 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
             data = part.get_payload(decode=True)
             if isinstance(data, bytes):
                 read_tnef(data, reading, label=f"{label} winmail.dat", stamp=stamp)
+    # Google and Thunderbird send the same calendar inline and as an attachment.
+    reading.answers = list(dict.fromkeys(reading.answers))
     return reading
 
 

@@ -160,6 +160,7 @@ def _read_msg_object(msg: Any, reading: MailReading, now: datetime, depth: int) 
                 reading.answers.extend(inner.answers)
                 reading.problems.extend(inner.problems)
                 reading.has_calendar |= inner.has_calendar
+                reading.auto_reply |= inner.auto_reply
         elif data is not None and hasattr(data, "attachments") and depth < _MAX_DEPTH:
             _read_msg_object(data, reading, now, depth + 1)  # a forwarded message (embedded)
 

@@ -157,8 +157,15 @@ def parse_line(line: str, number: int) -> Property:
             else:
                 end_match = re.match(r'[^";:,]*', line[pos:])
                 assert end_match is not None
-                values.append(end_match.group())
+                value = end_match.group()
                 pos += end_match.end()
+                if value.lower() == "mailto" and line[pos : pos + 1] == ":":
+                    # Google writes COMMENT;X-COMMENTER=mailto:addr:text, the address unquoted.
+                    rest = re.match(r'[^";:,]*', line[pos + 1 :])
+                    assert rest is not None
+                    value += ":" + rest.group()
+                    pos += 1 + rest.end()
+                values.append(value)
             if pos < len(line) and line[pos] == ",":
                 pos += 1
                 continue
@@ -174,12 +181,13 @@ def parse_calendar(raw: bytes, charset: str | None = None) -> Component:
     text = decode_text(unfold(raw), charset)
     root = Component(name="")
     stack = [root]
-    number = 0
+    number = last = 0
     for number, line in enumerate(_LINE_END.split(text), start=1):
         if number > MAX_LINES:
             raise CalendarError(f"more than {MAX_LINES} lines: not a reply")
         if not line.strip():
             continue
+        last = number
         prop = parse_line(line.strip("\ufeff"), number)
         if prop.name == "BEGIN":
             component = Component(name=prop.value.strip().upper())
@@ -197,7 +205,7 @@ def parse_calendar(raw: bytes, charset: str | None = None) -> Component:
     if len(stack) > 1 and stack[1] is calendars[0]:
         # Truncated: a reply cut short in transit; what was read may still hold the answer, but
         # half a calendar is not evidence to record.
-        raise CalendarError(f"line {number}: ends inside {stack[-1].name} (no END)")
+        raise CalendarError(f"line {last}: ends inside {stack[-1].name} (no END)")
     return calendars[0]
 
 
@@ -325,7 +333,7 @@ def read_event(
                 method=method,
                 uid=uid,
                 email=email,
-                name=_clean(prop.params.get("CN", ""))[:200],
+                name=" ".join(_clean(prop.params.get("CN", "")).split())[:200],
                 partstat=partstat,
                 sequence=sequence,
                 dtstamp=stamp,

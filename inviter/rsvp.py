@@ -73,8 +73,27 @@ class _Meeting:
     slug: str
 
 
+@dataclass
+class _Known:
+    """What is stored for one meeting, loaded once per import: no query per reply."""
+
+    invited: set[str]
+    keys: set[tuple[str, str, int, datetime]]
+    newest: dict[str, tuple[int, datetime]]
+
+
+@dataclass
+class _Pending:
+    """A message whose answers are to be stored, with where its raw bytes will be kept."""
+
+    item: MailItem
+    reading: MailReading
+    where: str
+    answers: list[tuple[Answer, _Meeting]]
+
+
 class ReplyRecorder:
-    """Record messages in batches, remembering meetings and invitees between batches."""
+    """Record messages in batches, remembering meetings and stored answers between batches."""
 
     def __init__(self, db: Database, *, now: datetime | None = None, all_plain: bool = True):
         self.db = db
@@ -83,7 +102,7 @@ class ReplyRecorder:
         # a mailbox, where only those that look like answers to us are worth a person's time.
         self.all_plain = all_plain
         self.report = ImportReport()
-        self._invited: dict[int, set[str]] = {}
+        self._known: dict[int, _Known] = {}
         with db.session() as session:
             self._meetings = {
                 s.uid: _Meeting(s.id, s.slug) for s in session.scalars(select(MeetingState))
@@ -93,17 +112,21 @@ class ReplyRecorder:
     def record(self, items: Sequence[MailItem | Unreadable]) -> list[Outcome]:
         """Record a batch of messages in one transaction; return each message's outcome."""
         outcomes: list[Outcome] = []
-        with self.db.session() as session:
-            for item in items:
-                self.report.messages += 1
-                outcomes.append(self._record_one(session, item))
+        pending: list[_Pending] = []
+        for item in items:  # read before the transaction: the write lock is held briefly
+            self.report.messages += 1
+            outcome = self._read_one(item, pending)
+            outcomes.append(outcome)
+        if pending:
+            with self.db.session() as session:
+                self._store_batch(session, pending)
         return outcomes
 
     def _review(self, where: str, reason: str) -> Outcome:
         self.report.review.append(ReviewItem(where, reason))
         return "review"
 
-    def _record_one(self, session: Session, item: MailItem | Unreadable) -> Outcome:
+    def _read_one(self, item: MailItem | Unreadable, pending: list[_Pending]) -> Outcome:
         if isinstance(item, Unreadable):
             return self._review(item.where, item.reason)
         reading = read_item(item, self.now)
@@ -123,9 +146,7 @@ class ReplyRecorder:
         if not known:
             uids = ", ".join(sorted({a.uid for a in reading.answers}))
             return self._review(where, f"UID {uids} matches no meeting of this inviter")
-        raw = self._raw(session, item, reading)
-        for answer, meeting in known:
-            self._store(session, answer, meeting, raw, where)
+        pending.append(_Pending(item, reading, where, known))
         return "reply"
 
     def _looks_like_answer(self, reading: MailReading) -> bool:
@@ -135,62 +156,68 @@ class ReplyRecorder:
             or any(ref in self._our_ids for ref in reading.references)
         )
 
-    def _raw(self, session: Session, item: MailItem, reading: MailReading) -> RawMessage:
-        """Keep the raw message once (imip.md 19), found again by its SHA-256."""
-        digest = hashlib.sha256(item.raw).hexdigest()
-        raw = session.scalar(select(RawMessage).where(RawMessage.sha256 == digest))
-        if raw is None:
-            raw = RawMessage(
-                sha256=digest,
-                message_id=reading.message_id[:300],
-                source=item.where,
-                content=item.raw,
+    def _store_batch(self, session: Session, pending: list[_Pending]) -> None:
+        """Keep each raw message once (imip.md 19, by SHA-256), then store the new answers."""
+        digests = {id(p): hashlib.sha256(p.item.raw).hexdigest() for p in pending}
+        raws = {
+            r.sha256: r
+            for r in session.scalars(
+                select(RawMessage).where(RawMessage.sha256.in_(set(digests.values())))
             )
-            session.add(raw)
-            session.flush()
-        return raw
+        }
+        for p in pending:
+            digest = digests[id(p)]
+            if digest not in raws:
+                raws[digest] = RawMessage(
+                    sha256=digest,
+                    message_id=p.reading.message_id[:300],
+                    source=p.item.where[:1000],
+                    content=p.item.raw,
+                )
+                session.add(raws[digest])
+        session.flush()
+        for p in pending:
+            for answer, meeting in p.answers:
+                self._store(session, answer, meeting, raws[digests[id(p)]], p.where)
 
-    def _invitees(self, session: Session, meeting: _Meeting) -> set[str]:
-        if meeting.id not in self._invited:
-            self._invited[meeting.id] = set(
-                session.scalars(
-                    select(Delivery.email).where(
-                        Delivery.meeting_id == meeting.id, Delivery.kind == REQUEST
-                    )
+    def _stored(self, session: Session, meeting: _Meeting) -> _Known:
+        if meeting.id not in self._known:
+            invited = session.scalars(
+                select(Delivery.email).where(
+                    Delivery.meeting_id == meeting.id, Delivery.kind == REQUEST
                 )
             )
-        return self._invited[meeting.id]
+            known = _Known(invited=set(invited), keys=set(), newest={})
+            rows = session.execute(
+                select(Reply.email, Reply.method, Reply.sequence, Reply.dtstamp).where(
+                    Reply.meeting_id == meeting.id
+                )
+            )
+            for email, method, sequence, stamp in rows:
+                self._remember(known, email, method, sequence, stamp)
+            self._known[meeting.id] = known
+        return self._known[meeting.id]
+
+    @staticmethod
+    def _remember(known: _Known, email: str, method: str, sequence: int, stamp: datetime) -> None:
+        known.keys.add((email, method, sequence, stamp))
+        if method != "COUNTER" and (sequence, stamp) > known.newest.get(email, (-1, stamp)):
+            known.newest[email] = (sequence, stamp)
 
     def _store(
         self, session: Session, answer: Answer, meeting: _Meeting, raw: RawMessage, where: str
     ) -> None:
         """Store one answer unless the same one is stored already."""
-        same = session.scalar(
-            select(Reply.id).where(
-                Reply.meeting_id == meeting.id,
-                Reply.email == answer.email,
-                Reply.method == answer.method,
-                Reply.sequence == answer.sequence,
-                Reply.dtstamp == answer.dtstamp,
-            )
-        )
-        if same is not None:
+        known = self._stored(session, meeting)
+        key = (answer.email, answer.method, answer.sequence, answer.dtstamp)
+        if key in known.keys:
             self.report.unchanged += 1
             return
-        if answer.method != "COUNTER":
-            newest = session.execute(
-                select(Reply.sequence, Reply.dtstamp)
-                .where(
-                    Reply.meeting_id == meeting.id,
-                    Reply.email == answer.email,
-                    Reply.method != "COUNTER",
-                )
-                .order_by(Reply.sequence.desc(), Reply.dtstamp.desc())
-                .limit(1)
-            ).first()
-            if newest is not None and (answer.sequence, answer.dtstamp) < tuple(newest):
-                self.report.older += 1
-        forwarded = answer.email not in self._invitees(session, meeting)
+        newest = known.newest.get(answer.email)
+        if answer.method != "COUNTER" and newest and (answer.sequence, answer.dtstamp) < newest:
+            self.report.older += 1  # kept in history; status counts the newest (imip.md 18)
+        self._remember(known, *key)
+        forwarded = answer.email not in known.invited
         session.add(
             Reply(
                 meeting_id=meeting.id,
@@ -210,7 +237,6 @@ class ReplyRecorder:
                 source=where[:1000],
             )
         )
-        session.flush()
         self.report.recorded += 1
         self.report.forwarded += forwarded
         self.report.counters += answer.method == "COUNTER"
