@@ -28,6 +28,7 @@ from inviter.errors import ContactError, InviterError, PartialFailure
 from inviter.imap import fetch_replies
 from inviter.meetings import summarize_meetings
 from inviter.overview import overview_document
+from inviter.preview import describe_preview, preview_invitation
 from inviter.rsvp import ImportReport, import_replies, set_reply
 from inviter.status import RSVP_WORDS
 from inviter.status_view import load_status, status_document, status_table
@@ -503,6 +504,65 @@ def show_status(app: AppContext, slug: str, as_json: bool) -> None:
         print_json(status_document(status))
         return
     click.echo(status_table(status, color=sys.stdout.isatty()))
+
+
+# ---------------------------------------------------------------- invitations
+
+
+@cli.command("preview")
+@click.option("--meeting", "slug", required=True, metavar="SLUG", help="The meeting's slug.")
+@click.option(
+    "--to",
+    "to",
+    metavar="EMAIL",
+    help="Render it for this contact (default: the first of the audience).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE.eml",
+    help="Write the exact message bytes to this file instead of showing them.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["request", "reminder", "cancel"]),
+    default="request",
+    show_default=True,
+    help="The invitation, the reminder or the cancellation.",
+)
+@pass_app
+def preview(
+    app: AppContext, slug: str, to: str | None, output_path: Path | None, kind: str
+) -> None:
+    """Render one invitation exactly as it would be sent; nothing is sent.
+
+    Without -o, shows the headers, the parts, the plain text and the calendar. With -o, writes
+    the message byte for byte as send would hand it to the server (open it in a mail program).
+    With no contacts yet, a made-up sample recipient is used, and said so.
+
+    \b
+    Example:
+      inviter preview --meeting temamote-tromso
+      inviter preview --meeting regionmote-nord-troms --to elle.marja.navvu@kafjord.example.org
+      inviter preview --meeting temamote-tromso -o invitation.eml
+    """
+    result = preview_invitation(
+        app.settings,
+        app.db,
+        slug,
+        to=to,
+        kind="cancel" if kind == "cancel" else "reminder" if kind == "reminder" else "request",
+        output_path=output_path,
+    )
+    if output_path is None:
+        click.echo(describe_preview(result))
+        return
+    who = f"{result.recipient.name} <{result.recipient.email}>"
+    if result.sample_reason:
+        who = f"the sample recipient {who} ({result.sample_reason})"
+    click.echo(f"Wrote {output_path} ({len(result.data):,} bytes): {result.kind} to {who}.")
 
 
 def main() -> None:

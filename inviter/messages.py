@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.policy
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime
 from functools import lru_cache
@@ -36,7 +36,7 @@ Kind = Literal["request", "cancel", "reminder"]
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _ENCODED_WORD_START = re.compile(r"=\?")
 _MESSAGE_ID = re.compile(r"<[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-]+>")
-_SMTP = email.policy.SMTP
+_LINE = 78  # RFC 5322 §2.1.1: lines SHOULD be no longer than 78 characters
 _LINE_BREAKS = re.compile(r"\r\n|\r")
 
 
@@ -118,8 +118,7 @@ def build_message(
 
     # Measured (benchmarks/build_message.py): EmailMessage(policy=SMTP) spends most of its time
     # re-parsing every part's headers while it writes them; the tree here is fixed, so it is
-    # written directly and only From, To and Subject go through policy.SMTP, which writes RFC
-    # 2047 encoded words (imip.md 15).
+    # written directly, with From, To and Subject as RFC 2047 encoded words (imip.md 15).
     seed = hashlib.sha256(message_id.encode()).hexdigest()
     # "=_" never occurs in quoted-printable or base64 text, so the boundaries cannot collide;
     # derived from the Message-ID, the same message always has the same bytes.
@@ -127,8 +126,8 @@ def build_message(
     calendar_b64 = _base64(calendar)
     parts = [
         _from_header(organizer.name, organizer.email),
-        _fold("To", to),
-        _fold("Subject", rendered.subject),
+        _address_header("To", to),
+        _unstructured_header("Subject", rendered.subject),
         f"Date: {format_datetime(now)}\r\n",
         f"Message-ID: {message_id}\r\n",
         "MIME-Version: 1.0\r\n",
@@ -166,14 +165,43 @@ def build_message(
 
 @lru_cache(maxsize=16)
 def _from_header(name: str, addr: str) -> str:
-    """Return the From line; the same for every message of a run, so folded once."""
-    return _fold("From", mailbox(name, addr))
+    """Return the From line; the same for every message of a run, so made once."""
+    return _address_header("From", mailbox(name, addr))
 
 
-def _fold(name: str, value: str | Address) -> str:
-    """Return one header line as policy.SMTP writes it: encoded words, folded, CRLF."""
-    header = _SMTP.header_factory(name, value)
-    return str(header.fold(policy=_SMTP))
+def _address_header(field: str, address: Address) -> str:
+    """Return an address header line: a quoted or RFC 2047-encoded name, then <addr-spec>."""
+    if address.display_name.isascii():
+        line = f"{field}: {address}"  # Address quotes a name holding specials (a comma)
+        if len(line) > _LINE and address.display_name:
+            name = str(address)[: -len(address.addr_spec) - 3]  # drop " <addr-spec>"
+            line = f"{field}: {name}\r\n <{address.addr_spec}>"
+        return f"{line}\r\n"
+    words = _encode_words(field, address.display_name)
+    tail = f"<{address.addr_spec}>"
+    last = words.rsplit("\r\n", 1)[-1]
+    joint = " " if len(last) + 1 + len(tail) <= _LINE else "\r\n "
+    return f"{field}: {words}{joint}{tail}\r\n"
+
+
+def _unstructured_header(field: str, value: str) -> str:
+    """Return an unstructured header line (Subject): as is if ASCII, else RFC 2047 words."""
+    if value.isascii():
+        folded = Header(value, header_name=field).encode(maxlinelen=_LINE, linesep="\r\n")
+        # A single word too long to fold stays on one line (RFC 5322 §2.1.1 allows 998).
+        return f"{field}: {value if folded.startswith(chr(13)) else folded}\r\n"
+    return f"{field}: {_encode_words(field, value)}\r\n"
+
+
+def _encode_words(field: str, value: str) -> str:
+    """Encode the whole value as UTF-8 encoded words, split between characters.
+
+    RFC 2047 §6.2: white space between encoded words is dropped when decoding, so the text comes
+    back exactly. (email.policy.SMTP keeps the space before a fold it puts in front of an encoded
+    word, so "a –" unfolds with two spaces; and its folder is where CVE-2024-6923 lives.)
+    Header's "q" encoding quotes every character not allowed in a phrase (RFC 2047 §5 (3)).
+    """
+    return str(Header(value, "utf-8", header_name=field).encode(maxlinelen=_LINE, linesep="\r\n"))
 
 
 def _text_part(subtype: str, text: str) -> str:
