@@ -31,7 +31,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from inviter.errors import ConnectionFailure
+from inviter.errors import ConnectionFailure, InviterError
 from inviter.models import FAILED, PENDING, SENT, UNCERTAIN
 from inviter.transport import (
     Connection,
@@ -317,7 +317,13 @@ class Mailer:
 
     async def _attempt(self, job: Job, connection: Connection, queue: _Queue) -> Connection | None:
         """Send one job once; return the connection if it can carry the next one."""
-        data = job.data()
+        try:
+            data = job.data()
+        except InviterError as exc:
+            # This one message cannot be built (a name no header can carry): it fails alone.
+            self._final(job, FAILED, None, str(exc))
+            await queue.done()
+            return connection
         job.attempts += 1
         try:
             async with self.limiter.slot():

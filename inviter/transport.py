@@ -17,26 +17,19 @@ Passwords and tokens never appear in an error, a log line or a repr.
 from __future__ import annotations
 
 import os
-import shlex
 import socket
 import ssl
-import subprocess
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from inviter.config import SmtpSettings
+from inviter.credentials import Credentials
 from inviter.errors import ConfigError, ConnectionFailure, InputError, InviterError
-
-PasswordPrompt = Callable[[str], str]
-
-# An OAuth access token lives about an hour (Microsoft 365, Google); a long, rate-limited send
-# must fetch a fresh one for connections opened later.
-TOKEN_MAX_AGE = 600.0
 
 
 class LoginRefused(ConnectionFailure):
@@ -193,100 +186,6 @@ class OutboxConnection:
 
     async def close(self) -> None:
         """Nothing to close."""
-
-
-# ---------------------------------------------------------------- credentials
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A username and a password, or a source of OAuth tokens. Never printed."""
-
-    username: str = ""
-    password: str | None = field(default=None, repr=False)
-    token: Callable[[], str] | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        kind = "xoauth2" if self.token else "password" if self.password is not None else "none"
-        return f"Credentials(username={self.username!r}, auth={kind})"
-
-
-class TokenCommand:
-    """Run the configured token command (no shell) and keep its token for a while."""
-
-    def __init__(self, command: str, *, clock: Callable[[], float] = time.monotonic) -> None:
-        try:
-            self.argv = shlex.split(command)
-        except ValueError as exc:
-            raise ConfigError(f"[smtp] oauth_token_command: cannot be split: {exc}") from None
-        if not self.argv:
-            raise ConfigError("[smtp] oauth_token_command: is empty")
-        self._clock = clock
-        self._token: str | None = None
-        self._at = 0.0
-
-    def __call__(self) -> str:
-        """Return a token, running the command when the kept one is old."""
-        if self._token is None or self._clock() - self._at > TOKEN_MAX_AGE:
-            self._token = self._run()
-            self._at = self._clock()
-        return self._token
-
-    def _run(self) -> str:
-        name = self.argv[0]
-        try:
-            done = subprocess.run(
-                self.argv, capture_output=True, text=True, timeout=120, check=False
-            )
-        except FileNotFoundError:
-            raise ConfigError(f"[smtp] oauth_token_command: '{name}' not found") from None
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"[smtp] oauth_token_command: '{name}' failed: {exc}") from None
-        if done.returncode != 0:
-            # stderr is shown, stdout (which would hold a token) never.
-            why = (done.stderr.strip().splitlines() or [""])[-1][:200]
-            raise ConfigError(
-                f"[smtp] oauth_token_command: '{name}' exited with status {done.returncode}"
-                + (f": {why}" if why else "")
-            )
-        token = done.stdout.strip()
-        if not token or any(c.isspace() for c in token):
-            raise ConfigError(
-                f"[smtp] oauth_token_command: '{name}' printed no token (one line expected)"
-            )
-        return token
-
-
-def resolve_credentials(
-    smtp: SmtpSettings, env: Mapping[str, str], prompt: PasswordPrompt | None
-) -> Credentials:
-    """Find the password or token before anything is sent; raise InputError/ConfigError."""
-    if smtp.auth == "xoauth2":
-        if not smtp.username:
-            raise ConfigError('[smtp] username: is required with auth = "xoauth2"')
-        if env.get("INVITER_SMTP_OAUTH_TOKEN"):
-            fixed = env["INVITER_SMTP_OAUTH_TOKEN"].strip()
-            return Credentials(username=smtp.username, token=lambda: fixed)
-        if smtp.oauth_token_command:
-            source = TokenCommand(smtp.oauth_token_command)
-            source()  # fail now, before anything is sent, if the command does not work
-            return Credentials(username=smtp.username, token=source)
-        raise ConfigError(
-            '[smtp] auth = "xoauth2" needs a token: set INVITER_SMTP_OAUTH_TOKEN '
-            "or [smtp] oauth_token_command"
-        )
-    if not smtp.username:
-        return Credentials()
-    if "INVITER_SMTP_PASSWORD" in env:
-        return Credentials(username=smtp.username, password=env["INVITER_SMTP_PASSWORD"])
-    if prompt is None:
-        raise InputError(
-            f"[smtp] username is '{smtp.username}' but no password is available: "
-            "set INVITER_SMTP_PASSWORD (there is no terminal to ask on)"
-        )
-    return Credentials(
-        username=smtp.username, password=prompt(f"Password for {smtp.username} at {smtp.host}")
-    )
 
 
 # ---------------------------------------------------------------- SMTP

@@ -10,10 +10,11 @@ from collections.abc import Callable
 import pytest
 
 from inviter.config import SmtpSettings
+from inviter.credentials import Credentials
 from inviter.errors import ConnectionFailure
 from inviter.mailer import WINDOW, Job, Mailer, Outcome, RateLimiter
 from inviter.models import FAILED, PENDING, SENT, UNCERTAIN
-from inviter.transport import Credentials, SmtpTransport
+from inviter.transport import SmtpTransport
 
 from .smtpd import RecordingHandler, SmtpServer
 

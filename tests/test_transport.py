@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from inviter.config import SmtpSettings
+from inviter.credentials import Credentials, resolve_credentials
 from inviter.errors import ConfigError, ConnectionFailure, InputError
 from inviter.transport import (
     ConnectionDropped,
-    Credentials,
     DeliveryError,
     LoginRefused,
     OutboxTransport,
     SmtpConnection,
-    resolve_credentials,
     wire_bytes,
 )
 

@@ -1,0 +1,307 @@
+"""Who gets a message in a run of send, cancel or remind, and who does not and why.
+
+A planner runs twice per run: first read-only, to report bad input before anything connects;
+then, once the server has accepted the login, in the one short transaction that writes a
+``pending`` Delivery with a fixed Message-ID for every target (sending.md: record "sent" only
+after the 250, so a crash leaves a row for every message that may have gone out).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inviter.addresses import normalize_email
+from inviter.audience import select_audience
+from inviter.config import Meeting, Settings
+from inviter.errors import InputError
+from inviter.meetings import (
+    advance_version,
+    ensure_state,
+    get_state,
+    meeting_fingerprint,
+    new_uid,
+    planned_sequence,
+)
+from inviter.messages import Recipient, new_message_id
+from inviter.models import (
+    CANCEL,
+    FAILED,
+    PENDING,
+    REMINDER,
+    REQUEST,
+    SENT,
+    UNCERTAIN,
+    Contact,
+    Delivery,
+    MeetingState,
+)
+from inviter.status import latest_replies
+
+Kind = Literal["request", "cancel", "reminder"]
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """What became of one recipient in this run."""
+
+    email: str
+    name: str
+    status: str
+    code: int | None = None
+    response: str = ""
+    possible_duplicate: bool = False
+
+
+@dataclass
+class Plan:
+    """Who gets a message in this run, and who does not and why."""
+
+    kind: Kind
+    uid: str
+    sequence: int
+    batch: str = ""
+    targets: list[tuple[Recipient, Delivery | None]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed_before: list[RecipientResult] = field(default_factory=list)
+    left_audience: list[str] = field(default_factory=list)
+    uninvited: list[str] = field(default_factory=list)
+
+
+def addresses(to: Collection[str] | None) -> list[str]:
+    """Return the ``--to`` addresses in their stored form; raise InputError naming a bad one."""
+    found = []
+    for value in to or ():
+        try:
+            found.append(normalize_email(value))
+        except ValueError as exc:
+            raise InputError(f"--to {value}: {exc}") from None
+    return list(dict.fromkeys(found))
+
+
+def _rows(session: Session, state: MeetingState | None, transport: str) -> list[Delivery]:
+    if state is None or state.id is None:
+        return []
+    query = select(Delivery).where(Delivery.meeting_id == state.id, Delivery.transport == transport)
+    return list(session.scalars(query.order_by(Delivery.id)))
+
+
+def _invited(rows: list[Delivery]) -> tuple[set[str], set[str]]:
+    """Return (still invited, uninvited): who may hold the event, and who had it cancelled.
+
+    "May hold": an invitation sent, or one whose answer was lost after the data (uncertain).
+    """
+    last_request: dict[str, int] = {}
+    last_cancel: dict[str, int] = {}
+    for row in rows:
+        if row.kind == REQUEST and row.status in (SENT, UNCERTAIN):
+            last_request[row.email] = row.id
+        elif row.kind == CANCEL and row.status == SENT:
+            last_cancel[row.email] = row.id
+    uninvited = {e for e, i in last_cancel.items() if i > last_request.get(e, 0)}
+    return set(last_request) - uninvited, uninvited
+
+
+def _find(
+    rows: list[Delivery], email: str, kind: str, sequence: int, batch: str = ""
+) -> Delivery | None:
+    for row in rows:
+        if (row.email, row.kind, row.sequence, row.batch) == (email, kind, sequence, ""):
+            return row
+    return None
+
+
+def _permanent(row: Delivery) -> bool:
+    return row.status == FAILED and row.code is not None and row.code >= 500
+
+
+def _result(row: Delivery) -> RecipientResult:
+    return RecipientResult(row.email, row.name, row.status, row.code, row.response)
+
+
+def _pending(
+    session: Session,
+    settings: Settings,
+    state: MeetingState,
+    plan: Plan,
+    contacts: Mapping[str, Contact],
+) -> None:
+    """Create (or reuse) a pending row with a fixed Message-ID for every target."""
+    targets: list[tuple[Recipient, Delivery | None]] = []
+    for recipient, row in plan.targets:
+        if row is None:
+            row = Delivery(
+                meeting_id=state.id,
+                email=recipient.email,
+                kind=plan.kind,
+                sequence=plan.sequence,
+                transport=settings.send.transport,
+                batch=plan.batch,
+                message_id=new_message_id(settings.organizer),
+                attempts=0,
+            )
+            session.add(row)
+        contact = contacts.get(recipient.email)
+        row.contact_id = contact.id if contact else row.contact_id
+        row.name = recipient.name
+        row.status = PENDING
+        targets.append((recipient, row))
+    session.flush()
+    plan.targets = targets
+
+
+def plan_request(
+    session: Session, settings: Settings, meeting: Meeting, to: list[str], write: bool
+) -> Plan:
+    state = get_state(session, meeting)
+    if state is not None and state.cancelled:
+        raise InputError(
+            f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent"
+        )
+    if write:
+        state = ensure_state(session, meeting, settings.organizer)
+        sequence = advance_version(session, state, meeting)
+    else:
+        sequence = planned_sequence(session, state, meeting) if state else 0
+    uid = state.uid if state else new_uid(settings.organizer)  # dry run of a new meeting
+    audience = {c.email: c for c in select_audience(session, meeting)}
+    rows = _rows(session, state, settings.send.transport)
+    invited, uninvited = _invited(rows)
+    _check_to(session, to, audience, meeting)
+    plan = Plan("request", uid, sequence)
+    plan.left_audience = sorted(invited - set(audience))
+    for email, contact in audience.items():
+        if to and email not in to:
+            continue
+        if email in uninvited:
+            plan.uninvited.append(email)
+            continue
+        row = _find(rows, email, REQUEST, sequence)
+        if row is not None and row.status == SENT:
+            plan.skipped.append(email)
+        elif row is not None and _permanent(row) and not to:
+            plan.failed_before.append(_result(row))
+        else:
+            plan.targets.append((Recipient.from_contact(contact), row))
+    if write and state is not None:
+        _pending(session, settings, state, plan, audience)
+    return plan
+
+
+def _check_to(
+    session: Session, to: list[str], audience: Mapping[str, Contact], meeting: Meeting
+) -> None:
+    for email in to:
+        if email in audience:
+            continue
+        known = session.scalar(select(Contact.id).where(Contact.email == email))
+        where = f"not in the audience of meeting '{meeting.slug}'" if known else "not a contact"
+        raise InputError(f"--to {email}: {where}; nothing was sent")
+
+
+def plan_cancel(
+    session: Session, settings: Settings, meeting: Meeting, to: list[str], write: bool
+) -> Plan:
+    state = get_state(session, meeting)
+    rows = _rows(session, state, settings.send.transport)
+    invited, uninvited = _invited(rows)
+    if state is None:
+        if to:
+            raise InputError(f"--to {to[0]}: was never sent the invitation to '{meeting.slug}'")
+        return Plan("cancel", "", 0)
+    # Higher than every version anyone was sent (RFC 5546 §2.1.4): clients ignore a CANCEL
+    # whose SEQUENCE is lower than the event they hold.
+    sent_versions = [r.sequence for r in rows if r.kind in (REQUEST, REMINDER)]
+    sequence = max([state.sequence, *sent_versions]) + 1
+    for email in to:
+        if email not in invited and email not in uninvited:
+            raise InputError(
+                f"--to {email}: was never sent the invitation to '{meeting.slug}'; nothing was sent"
+            )
+    plan = Plan("cancel", state.uid, sequence)
+    for email in to or sorted(invited):
+        if email in uninvited:
+            plan.skipped.append(email)
+            continue
+        row = _find(rows, email, CANCEL, sequence)
+        if row is not None and row.status == SENT:
+            plan.skipped.append(email)
+            continue
+        plan.targets.append((_recipient(session, email, rows), row))
+    if write:
+        if not to or invited <= set(to):
+            state.cancelled = True
+        contacts = _contacts(session, [r.email for r, _ in plan.targets])
+        _pending(session, settings, state, plan, contacts)
+    return plan
+
+
+def plan_reminder(
+    session: Session, settings: Settings, meeting: Meeting, write: bool, now: datetime
+) -> Plan:
+    state = get_state(session, meeting)
+    if state is None:
+        raise InputError(
+            f"meeting '{meeting.slug}': nothing was sent yet; run inviter send --meeting "
+            f"{meeting.slug} first"
+        )
+    if state.cancelled:
+        raise InputError(f"meeting '{meeting.slug}' was cancelled; no reminder sent")
+    if state.fingerprint != meeting_fingerprint(meeting):
+        raise InputError(
+            f"meeting '{meeting.slug}': its time, place, link or title changed in "
+            f"{settings.config_path.name} since the invitation went out; run inviter send "
+            f"--meeting {meeting.slug} first, so the reminder carries the current version"
+        )
+    rows = _rows(session, state, settings.send.transport)
+    invited, _ = _invited(rows)
+    current = {
+        r.email
+        for r in rows
+        if r.kind == REQUEST and r.sequence == state.sequence and r.status == SENT
+    }
+    replies = latest_replies(session, state)
+    unanswered = {
+        e for e in current & invited if e not in replies or replies[e].partstat == "NEEDS-ACTION"
+    }
+    reminders = [r for r in rows if r.kind == REMINDER]
+    last_batch = reminders[-1].batch if reminders else ""
+    unfinished = {
+        r.email: r
+        for r in reminders
+        if r.batch == last_batch and r.status != SENT and not _permanent(r)
+    }
+    plan = Plan("reminder", state.uid, state.sequence)
+    if unfinished:
+        # The last round was interrupted: finish it (same rows, same Message-IDs).
+        plan.batch = last_batch
+        emails = sorted(unfinished.keys() & unanswered)
+    else:
+        plan.batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        emails = sorted(unanswered)
+    plan.skipped = sorted(current - unanswered)
+    plan.targets = [(_recipient(session, e, rows), unfinished.get(e)) for e in emails]
+    if write:
+        _pending(session, settings, state, plan, _contacts(session, emails))
+    return plan
+
+
+def _contacts(session: Session, emails: list[str]) -> dict[str, Contact]:
+    if not emails:
+        return {}
+    return {c.email: c for c in session.scalars(select(Contact).where(Contact.email.in_(emails)))}
+
+
+def _recipient(session: Session, email: str, rows: list[Delivery]) -> Recipient:
+    """Return the recipient for an address: the contact if it still exists, else the record."""
+    contact = session.scalar(select(Contact).where(Contact.email == email))
+    if contact is not None:
+        return Recipient.from_contact(contact)
+    name = next((r.name for r in reversed(rows) if r.email == email and r.name), "")
+    return Recipient(email=email, name=name)

@@ -1,0 +1,286 @@
+"""send, cancel and remind: who gets what, the delivery records around each attempt, the report.
+
+The order is what makes a run safe to repeat, after a crash included (sending.md):
+1. templates checked, the audience and ``--to`` checked: bad input stops here (exit 2);
+2. the first connection opened and logged in: a refused login stops here (exit 3), nothing
+   recorded;
+3. one short transaction writes a ``pending`` Delivery with a fixed Message-ID per recipient;
+4. messages go out; each outcome is recorded in its own short transaction right after the
+   server's answer. No transaction is open during an SMTP call.
+A recipient whose row is not ``sent`` (pending after a crash, uncertain, failed for a temporary
+reason) is sent again by the next run with the SAME Message-ID, so a duplicate updates the same
+calendar entry. A 5xx failure is not repeated by later runs unless ``--to`` names the address.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from inviter.config import Meeting, Settings
+from inviter.credentials import PasswordPrompt, resolve_credentials
+from inviter.db import Database
+from inviter.mailer import Job, Mailer, Outcome
+from inviter.messages import Recipient, build_message, new_message_id
+from inviter.models import FAILED, SENT, UNCERTAIN, Delivery, utcnow
+from inviter.plans import (
+    Kind,
+    Plan,
+    RecipientResult,
+    addresses,
+    plan_cancel,
+    plan_reminder,
+    plan_request,
+)
+from inviter.templates import Templates
+from inviter.transport import OutboxTransport, SmtpTransport, Transport
+
+DUPLICATE_NOTE = "possible duplicate: an earlier attempt's answer was lost after the data"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a run, for a progress bar: ``done`` of ``total`` finished."""
+
+    done: int
+    total: int
+    email: str
+    status: str
+
+
+@dataclass
+class SendReport:
+    """The outcome of send, cancel or remind, for the summary and the exit status."""
+
+    meeting: str
+    kind: Kind
+    sequence: int
+    transport: str
+    destination: str
+    dry_run: bool = False
+    results: list[RecipientResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already had this version
+    failed_before: list[RecipientResult] = field(default_factory=list)  # 5xx earlier
+    left_audience: list[str] = field(default_factory=list)
+    uninvited: list[str] = field(default_factory=list)
+    rendered: int = 0
+
+    def count(self, status: str) -> int:
+        """Return how many recipients ended with ``status`` in this run."""
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def problems(self) -> list[RecipientResult]:
+        """The recipients who failed or whose outcome is unknown."""
+        return [r for r in self.results if r.status in (FAILED, UNCERTAIN)]
+
+    @property
+    def duplicates(self) -> list[RecipientResult]:
+        """Sent, but maybe twice (flagged; same Message-ID and calendar UID)."""
+        return [r for r in self.results if r.possible_duplicate and r.status == SENT]
+
+
+Planner = Callable[[Session, bool], Plan]
+
+
+# ---------------------------------------------------------------- the three commands
+
+
+async def send_invitations(
+    settings: Settings,
+    db: Database,
+    slug: str,
+    *,
+    to: Collection[str] | None = None,
+    dry_run: bool = False,
+    password_prompt: PasswordPrompt | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+) -> SendReport:
+    """Invite everyone in the audience who lacks the current version (or the ``to`` ones)."""
+    meeting = settings.meeting(slug)
+    wanted = addresses(to)
+
+    def plan(session: Session, write: bool) -> Plan:
+        return plan_request(session, settings, meeting, wanted, write)
+
+    return await _run(settings, db, meeting, plan, dry_run, password_prompt, progress, now, env)
+
+
+async def cancel_meeting(
+    settings: Settings,
+    db: Database,
+    slug: str,
+    *,
+    to: Collection[str] | None = None,
+    password_prompt: PasswordPrompt | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+) -> SendReport:
+    """Send METHOD:CANCEL to everyone invited (or uninvite the ``to`` ones)."""
+    meeting = settings.meeting(slug)
+    wanted = addresses(to)
+
+    def plan(session: Session, write: bool) -> Plan:
+        return plan_cancel(session, settings, meeting, wanted, write)
+
+    return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
+
+
+async def remind_meeting(
+    settings: Settings,
+    db: Database,
+    slug: str,
+    *,
+    password_prompt: PasswordPrompt | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+) -> SendReport:
+    """Send the current invitation again, with reminder text, to those who have not answered."""
+    meeting = settings.meeting(slug)
+
+    def plan(session: Session, write: bool) -> Plan:
+        return plan_reminder(session, settings, meeting, write, now or utcnow())
+
+    return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def _run(
+    settings: Settings,
+    db: Database,
+    meeting: Meeting,
+    planner: Planner,
+    dry_run: bool,
+    password_prompt: PasswordPrompt | None,
+    progress: Callable[[Progress], None] | None,
+    now: datetime | None,
+    env: Mapping[str, str] | None,
+) -> SendReport:
+    templates = Templates(settings.templates_dir)
+    templates.check(meeting, settings.organizer)  # a template error stops here: nothing sent
+    now = now or utcnow()
+    with db.session() as session:
+        draft = planner(session, False)  # bad --to and the like are reported before connecting
+    name = settings.send.transport
+    report = SendReport(
+        meeting=meeting.slug,
+        kind=draft.kind,
+        sequence=draft.sequence,
+        transport=name,
+        destination=_destination(settings),
+        dry_run=dry_run,
+        skipped=draft.skipped,
+        failed_before=draft.failed_before,
+        left_audience=draft.left_audience,
+        uninvited=draft.uninvited,
+    )
+
+    def render(recipient: Recipient, plan: Plan, message_id: str) -> Callable[[], bytes]:
+        def build() -> bytes:
+            return build_message(
+                meeting,
+                settings.organizer,
+                recipient,
+                kind=plan.kind,
+                uid=plan.uid,
+                sequence=plan.sequence,
+                now=now,
+                message_id=message_id,
+                templates=templates,
+            )
+
+        return build
+
+    if dry_run:
+        for recipient, row in draft.targets:
+            message_id = row.message_id if row else new_message_id(settings.organizer)
+            render(recipient, draft, message_id)()
+            report.rendered += 1
+        return report
+    if not draft.targets:
+        return report  # nothing to do: no connection, no password asked
+    transport = _transport(settings, os.environ if env is None else env, password_prompt)
+    total = len(draft.targets)
+    finished = 0
+    names: dict[int, str] = {}
+    earlier: dict[int, int] = {}
+    if progress:
+        progress(Progress(0, total, "", "start"))
+
+    def record(outcome: Outcome) -> None:
+        nonlocal finished
+        job = outcome.job
+        response = outcome.response
+        if outcome.status == SENT and job.possible_duplicate:
+            response = f"{response} ({DUPLICATE_NOTE})"
+        with db.session() as session:
+            row = session.get(Delivery, job.key)
+            if row is not None:
+                row.status = outcome.status
+                row.attempts = earlier[job.key] + job.attempts
+                row.code = outcome.code
+                row.response = response
+        if not outcome.final:
+            return
+        finished += 1
+        report.results.append(
+            RecipientResult(
+                job.recipient,
+                names[job.key],
+                outcome.status,
+                outcome.code,
+                outcome.response,
+                job.possible_duplicate,
+            )
+        )
+        if progress:
+            progress(Progress(finished, total, job.recipient, outcome.status))
+
+    send = settings.send
+    async with Mailer(
+        transport,
+        sender=settings.organizer.email,
+        concurrency=send.concurrency,
+        rate_per_minute=send.rate_per_minute,
+        retries=send.retries,
+        retry_delay=send.retry_delay,
+        on_outcome=record,
+    ) as mailer:
+        # Connected and logged in: only now is anything written.
+        with db.session() as session:
+            plan = planner(session, True)
+            jobs = []
+            for recipient, row in plan.targets:
+                assert row is not None  # the writing planner made every row
+                names[row.id] = recipient.name
+                earlier[row.id] = row.attempts
+                jobs.append(
+                    Job(row.id, row.email, row.message_id, render(recipient, plan, row.message_id))
+                )
+        report.sequence = plan.sequence
+        await mailer.deliver(jobs)
+    return report
+
+
+def _transport(
+    settings: Settings, env: Mapping[str, str], prompt: PasswordPrompt | None
+) -> Transport:
+    if settings.send.transport == "outbox":
+        return OutboxTransport(settings.outbox_path)
+    return SmtpTransport(settings.smtp, resolve_credentials(settings.smtp, env, prompt))
+
+
+def _destination(settings: Settings) -> str:
+    if settings.send.transport == "outbox":
+        return str(settings.outbox_path / "new")
+    return f"{settings.smtp.host}:{settings.smtp.port} ({settings.smtp.security})"
