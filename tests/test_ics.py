@@ -271,6 +271,31 @@ def test_vobject_validates_request_and_cancel():
     assert cancel.status.value == "CANCELLED"
 
 
+# ---------------------------------------------------------------- updates (imip.md 10)
+
+
+def test_update_is_a_full_request_with_same_uid_higher_sequence_and_new_dtstamp():
+    moved = dataclasses.replace(
+        TEMAMOTE_TROMSO, start=datetime(2022, 11, 10, 12), end=datetime(2022, 11, 10, 16)
+    )
+    later = datetime(2022, 9, 1, 7, 15, tzinfo=UTC)
+    first = icaljs(request())
+    update = icaljs(
+        build_request(
+            moved, ORGANIZER, ATTENDEE_EMAIL, ATTENDEE_NAME, uid=UID, sequence=1, now=later
+        )
+    )
+    assert update["method"] == "REQUEST"
+    assert update["uid"] == first["uid"] == UID
+    assert update["sequence"] == first["sequence"] + 1
+    assert update["dtstamp"] == "2022-09-01T07:15:00Z" != first["dtstamp"]
+    assert (update["start"], update["end"]) == ("2022-11-10T11:00:00Z", "2022-11-10T15:00:00Z")
+    assert update["attendees"][0]["params"]["partstat"] == "NEEDS-ACTION"
+    assert update["attendees"][0]["params"]["rsvp"] == "TRUE"
+    for key in ("summary", "location", "description", "organizer", "status", "transp"):
+        assert update[key] == first[key], key
+
+
 # ---------------------------------------------------------------- cancellation (imip.md 11)
 
 
