@@ -190,7 +190,7 @@ def test_full_plain_text_of_a_winter_theme_meeting():
         "Hvert møte tar for seg ett av handlingsplanens fokusområder, og innspillene dine går "
         "inn i planen.\n"
         "\n"
-        "Svar med knappene Godta, Kanskje eller Avslå i kalenderen din (Outlook, Gmail, Apple "
+        "Svar med knappene Godta, Foreløpig eller Avslå i kalenderen din (Outlook, Gmail, Apple "
         "Kalender, Thunderbird og andre). Svaret kommer da automatisk til oss. Har du allerede "
         "svart, trenger du ikke gjøre noe mer.\n"
         "\n"
