@@ -144,8 +144,16 @@ def connect(
         if imap.auth == "xoauth2":
             blob = f"user={imap.username}\x01auth=Bearer {secret}\x01\x01".encode()
             client.authenticate("XOAUTH2", lambda _challenge: blob)
-        else:
+        elif imap.username.isascii() and secret.isascii():
             client.login(imap.username, secret)
+        else:
+            # LOGIN takes ASCII only in imaplib; SASL PLAIN carries UTF-8 (RFC 4616).
+            plain = b"\0" + imap.username.encode() + b"\0" + secret.encode()
+            client.authenticate("PLAIN", lambda _challenge: plain)
+        # imaplib keeps the greeting's capabilities; MOVE and UIDPLUS are announced after login.
+        _status, listed = client.capability()
+        if listed and isinstance(listed[-1], bytes):
+            client.capabilities = tuple(listed[-1].decode().upper().split())
     except ConnectionFailure:
         _close(client)
         raise
