@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import json
 import os
 import sys
@@ -30,6 +32,13 @@ from inviter.meetings import summarize_meetings
 from inviter.overview import overview_document
 from inviter.preview import describe_preview, preview_invitation
 from inviter.rsvp import ImportReport, import_replies, set_reply
+from inviter.sending import (
+    Progress,
+    cancel_meeting,
+    describe_report,
+    remind_meeting,
+    send_invitations,
+)
 from inviter.status import RSVP_WORDS
 from inviter.status_view import load_status, status_document, status_table
 from inviter.terminal import meetings_table, render_table
@@ -563,6 +572,170 @@ def preview(
     if result.sample_reason:
         who = f"the sample recipient {who} ({result.sample_reason})"
     click.echo(f"Wrote {output_path} ({len(result.data):,} bytes): {result.kind} to {who}.")
+
+
+# ---------------------------------------------------------------- sending
+
+
+class _ProgressView:
+    """A progress bar on a terminal; one plain line per recipient otherwise (logs, pipes)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def __call__(self, step: Progress) -> None:
+        if step.status == "start":
+            if sys.stderr.isatty():
+                self.bar = click.progressbar(length=step.total, label=self.label, file=sys.stderr)
+                self.bar.__enter__()
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+        else:
+            click.echo(f"{step.status}: {step.email}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _password_prompt() -> Callable[[str], str] | None:
+    """Ask on the terminal (never echoed); no terminal, no asking (SPEC: exit status 2)."""
+    if not sys.stdin.isatty():
+        return None
+    return lambda text: getpass.getpass(f"{text}: ")
+
+
+def _sending(run: Callable[[_ProgressView], Any], label: str) -> None:
+    """Run one sending command with a progress view, print its summary, set the exit status."""
+    view = _ProgressView(label)
+    try:
+        report = asyncio.run(run(view))
+    finally:
+        view.close()
+    click.echo(describe_report(report))
+    if report.problems:
+        count = len(report.problems)
+        raise PartialFailure(
+            f"{count} recipient{'' if count == 1 else 's'} not reached for sure; see the list above"
+        )
+
+
+_meeting_option = click.option(
+    "--meeting", "slug", required=True, metavar="SLUG", help="The meeting's slug."
+)
+
+
+@cli.command("send")
+@_meeting_option
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Render every message; connect nowhere, ask no password, record nothing.",
+)
+@click.option(
+    "--to", "to", multiple=True, metavar="EMAIL", help="Only this member of the audience (repeat)."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="SMTP connections at once (overrides [send] concurrency).",
+)
+@click.option(
+    "--rate",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="At most N messages in any 60 seconds, 0 for no limit (overrides [send]).",
+)
+@pass_app
+def send(
+    app: AppContext,
+    slug: str,
+    dry_run: bool,
+    to: tuple[str, ...],
+    concurrency: int | None,
+    rate: int | None,
+) -> None:
+    """Invite everyone in the audience who has not got the current version.
+
+    Safe to run again: who has it already is skipped, and after a crash the rest are sent
+    with the same Message-ID. A changed time, place or link goes out as an update to those
+    who had the old one. With transport = "outbox" the messages are written to the outbox
+    folder and nothing leaves the machine. Exit status 1 if some recipients failed (each is
+    listed with the server's answer), 3 if the server cannot be reached or refuses the login.
+
+    \b
+    Example:
+      inviter send --meeting temamote-tromso --dry-run
+      inviter send --meeting temamote-tromso
+      inviter send --meeting temamote-tromso --to kari.nordmann@example.org --rate 30
+    """
+    changes: dict[str, int] = {}
+    if concurrency is not None:
+        changes["concurrency"] = concurrency
+    if rate is not None:
+        changes["rate_per_minute"] = rate
+    settings = app.settings.with_send(**changes) if changes else app.settings
+    _sending(
+        lambda view: send_invitations(
+            settings,
+            app.db,
+            slug,
+            to=to,
+            dry_run=dry_run,
+            password_prompt=None if dry_run else _password_prompt(),
+            progress=view,
+        ),
+        "Sending",
+    )
+
+
+@cli.command("cancel")
+@_meeting_option
+@click.option(
+    "--to", "to", multiple=True, metavar="EMAIL", help="Uninvite only this person (repeat)."
+)
+@pass_app
+def cancel(app: AppContext, slug: str, to: tuple[str, ...]) -> None:
+    """Send the cancellation to everyone who was sent the invitation, or uninvite some.
+
+    The cancellation (METHOD:CANCEL, a higher SEQUENCE) removes the event from their
+    calendars. Without --to the meeting is marked cancelled and send will not invite again.
+
+    \b
+    Example:
+      inviter cancel --meeting temamote-harstad
+      inviter cancel --meeting temamote-harstad --to kari.nordmann@example.org
+    """
+    _sending(
+        lambda view: cancel_meeting(
+            app.settings, app.db, slug, to=to, password_prompt=_password_prompt(), progress=view
+        ),
+        "Cancelling",
+    )
+
+
+@cli.command("remind")
+@_meeting_option
+@pass_app
+def remind(app: AppContext, slug: str) -> None:
+    """Send the current invitation again, with a reminder text, to those who have not answered.
+
+    The calendar object is the same (same UID and SEQUENCE), so answering the reminder
+    answers the invitation. Running it again later reminds those still silent.
+
+    \b
+    Example:
+      inviter remind --meeting biblioteksjefmote-2022
+    """
+    _sending(
+        lambda view: remind_meeting(
+            app.settings, app.db, slug, password_prompt=_password_prompt(), progress=view
+        ),
+        "Reminding",
+    )
 
 
 def main() -> None:

@@ -68,6 +68,7 @@ class SendReport:
     left_audience: list[str] = field(default_factory=list)
     uninvited: list[str] = field(default_factory=list)
     rendered: int = 0
+    planned: list[str] = field(default_factory=list)  # a dry run's recipients
 
     def count(self, status: str) -> int:
         """Return how many recipients ended with ``status`` in this run."""
@@ -206,6 +207,7 @@ async def _run(
             message_id = row.message_id if row else new_message_id(settings.organizer)
             render(recipient, draft, message_id)()
             report.rendered += 1
+            report.planned.append(recipient.email)
         return report
     if not draft.targets:
         return report  # nothing to do: no connection, no password asked
@@ -284,3 +286,82 @@ def _destination(settings: Settings) -> str:
     if settings.send.transport == "outbox":
         return str(settings.outbox_path / "new")
     return f"{settings.smtp.host}:{settings.smtp.port} ({settings.smtp.security})"
+
+
+# ---------------------------------------------------------------- the summary
+
+_WHAT = {"request": "invitation", "cancel": "cancellation", "reminder": "reminder"}
+
+
+def describe_report(report: SendReport) -> str:
+    """Return the summary people read after a run: counts, and every problem with its reason."""
+    what = _WHAT[report.kind]
+    how = "the outbox" if report.transport == "outbox" else f"SMTP {report.destination}"
+    lines = [f"{report.meeting}: {what}, SEQUENCE {report.sequence}, through {how}"]
+    if report.dry_run:
+        lines.append(
+            f"  dry run: {report.rendered} message{_s(report.rendered)} rendered; nothing sent, "
+            "nothing recorded, no connection made"
+        )
+        lines += [f"    {email}" for email in report.planned]
+    elif not report.results:
+        lines.append(f"  nothing to send: {_nobody(report)}")
+    else:
+        lines.append(f"  sent: {report.count(SENT)}")
+    if report.skipped:
+        label = "already answered" if report.kind == "reminder" else "already had it"
+        lines.append(f"  {label}: {len(report.skipped)}")
+    failed = [r for r in report.results if r.status == FAILED]
+    if failed:
+        lines.append(f"  failed: {len(failed)}")
+        lines += [f"    {r.email}: {_answer(r)}" for r in failed]
+    uncertain = [r for r in report.results if r.status == UNCERTAIN]
+    if uncertain:
+        lines.append(
+            f"  uncertain: {len(uncertain)} (the answer was lost after the message went out; "
+            "the next run sends it again with the same Message-ID)"
+        )
+        lines += [f"    {r.email}: {r.response}" for r in uncertain]
+    if report.duplicates:
+        lines.append(
+            f"  possible duplicates: {len(report.duplicates)} (same Message-ID and calendar UID: "
+            "the calendar entry is updated, not doubled)"
+        )
+        lines += [f"    {r.email}" for r in report.duplicates]
+    if report.failed_before:
+        lines.append(
+            f"  refused earlier, not tried again: {len(report.failed_before)} "
+            f"(inviter send --meeting {report.meeting} --to EMAIL tries again)"
+        )
+        lines += [f"    {r.email}: {_answer(r)}" for r in report.failed_before]
+    if report.left_audience:
+        lines.append(
+            f"  left the audience since invited, not sent: {len(report.left_audience)} "
+            f"(inviter cancel --meeting {report.meeting} --to EMAIL uninvites them)"
+        )
+        lines += [f"    {email}" for email in report.left_audience]
+    if report.uninvited:
+        lines.append(f"  uninvited earlier, not sent: {len(report.uninvited)}")
+        lines += [f"    {email}" for email in report.uninvited]
+    if report.transport == "outbox" and report.results:
+        lines.append(
+            f"Nothing left this machine: the messages are files in {report.destination} "
+            '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.'
+        )
+    return "\n".join(lines)
+
+
+def _answer(result: RecipientResult) -> str:
+    return f"{result.code} {result.response}" if result.code else result.response
+
+
+def _nobody(report: SendReport) -> str:
+    if report.kind == "request":
+        return "everyone in the audience has the current version"
+    if report.kind == "cancel":
+        return "nobody holds the invitation"
+    return "everyone invited has answered"
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
