@@ -240,3 +240,25 @@ def test_folder_names_use_modified_utf7() -> None:
     assert encode_mailbox("Svar på invitasjoner") == '"Svar p&AOU- invitasjoner"'
     assert encode_mailbox("A&B") == '"A&-B"'
     assert encode_mailbox('Sámi "ČŊ"') == '"S&AOE-mi \\"&AQwBSg-\\""'
+
+
+def test_xoauth2_token_command(project: Path, invoke: Invoke, dovecot: Dovecot) -> None:
+    prepare(project)
+    configure(project, dovecot, auth="xoauth2", oauth_token_command="false")
+    failed = invoke("rsvp", "fetch")
+    assert failed.exit_code == 2
+    assert failed.stderr.splitlines()[-1] == (
+        "Error: [imap] oauth_token_command failed (exit status 1) and printed no token"
+    )
+    text = (project / "inviter.toml").read_text(encoding="utf-8")
+    (project / "inviter.toml").write_text(
+        text.replace('oauth_token_command = "false"', 'oauth_token_command = "echo tok-123"'),
+        encoding="utf-8",
+    )
+    # This Dovecot offers no XOAUTH2: the token is sent, refused, and never shown.
+    refused = invoke("rsvp", "fetch")
+    assert refused.exit_code == 3
+    assert refused.stderr.splitlines()[-1].startswith(
+        f"Error: 127.0.0.1:{dovecot.port}: login refused for 'replies': "
+    )
+    assert "tok-123" not in refused.output
