@@ -285,7 +285,7 @@ def plan_reminder(
     else:
         plan.batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         emails = sorted(unanswered)
-    plan.skipped = sorted(current - unanswered)
+    plan.skipped = sorted((current & invited) - unanswered)  # they answered already
     plan.targets = [(_recipient(session, e, rows), unfinished.get(e)) for e in emails]
     if write:
         _pending(session, settings, state, plan, _contacts(session, emails))

@@ -620,3 +620,34 @@ def test_progress_lines_without_a_terminal(folder: Path, invoke: Invoke) -> None
     result = invoke("send", "--meeting", MEETING)
     lines = result.stdout.splitlines()
     assert sorted(lines[:5]) == [f"sent: {e}" for e in AUDIENCE]
+
+
+def test_xoauth2_login_from_the_environment(folder: Path, invoke: Invoke, tmp_path: Path) -> None:
+    certificates = Certificates(tmp_path)
+    handler = RecordingHandler(tokens={"bibliotek@example.org": "ya29.a0-token"})
+    with SmtpServer(handler, tls="tls", certificates=certificates, auth=True) as server:
+        env = smtp_env(
+            server,
+            INVITER_SMTP_SECURITY="tls",
+            INVITER_SMTP_CA_FILE=str(certificates.ca_file),
+            INVITER_SMTP_AUTH="xoauth2",
+            INVITER_SMTP_USERNAME="bibliotek@example.org",
+            INVITER_SMTP_OAUTH_TOKEN="ya29.a0-token",
+        )
+        result = invoke("send", "--meeting", MEETING, "--concurrency", "2", env=env)
+    assert result.exit_code == 0, result.output
+    assert len(handler.messages) == 5
+    assert {login[1] for login in handler.logins} == {"XOAUTH2"}
+    assert len(handler.logins) == len({m.connection for m in handler.messages}) <= 2
+    assert "ya29" not in result.output
+
+
+def test_concurrency_and_rate_options_are_checked(folder: Path, invoke: Invoke) -> None:
+    zero = invoke("send", "--meeting", MEETING, "--concurrency", "0")
+    assert zero.exit_code == 2
+    assert "Invalid value for '--concurrency': 0 is not in the range x>=1." in zero.stderr
+    negative = invoke("send", "--meeting", MEETING, "--rate", "-1")
+    assert negative.exit_code == 2
+    one = invoke("send", "--meeting", MEETING, "--concurrency", "1", "--rate", "600")
+    assert one.exit_code == 0
+    assert "  sent: 5\n" in one.stdout
