@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from inviter.attendance import JSON_KEYS, build_attendance, markdown_cell, neutralize_cell
+from inviter.attendance import (
+    JSON_KEYS,
+    attendance_table,
+    build_attendance,
+    markdown_cell,
+    neutralize_cell,
+)
 from inviter.collation import collation_key
 from inviter.config import Settings
 from inviter.db import Database
@@ -297,3 +303,14 @@ def test_nobody_yet_and_a_cancelled_meeting(project: Path, invoke: Invoke) -> No
 def _cancel(db: Database, settings: Settings) -> None:
     with db.session() as s:
         ensure_state(s, settings.meeting(MEETING), settings.organizer).cancelled = True
+
+
+def test_terminal_table_in_colour_marks_tentative_yellow(seeded: Path) -> None:
+    settings, db = open_project(seeded)
+    with db.session() as s:
+        status = meeting_status(s, settings, settings.meeting(MEETING))
+    table = attendance_table(build_attendance(status, include_tentative=True), color=True)
+    text = table.decode()
+    assert "\x1b[1mname\x1b[0m" in text
+    assert "\x1b[33mtentative\x1b[0m" in text
+    assert "\x1b[2mforwarded\x1b[0m" in text

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from inviter.overview import BAR_WIDTH, LABEL_WIDTH, answers_by_region, chart_layout
+from inviter.overview import (
+    BAR_WIDTH,
+    LABEL_WIDTH,
+    RegionAnswers,
+    answers_by_region,
+    chart_layout,
+)
 from inviter.status import meeting_status
 from tests.conftest import Invoke
 from tests.report_browser import dump_dom, page_colours, pdf_pages, print_pdf, screenshot
@@ -55,8 +61,6 @@ def test_answers_per_region_add_up_to_the_status_counts(seeded: Path) -> None:
 
 
 def test_chart_bars_are_to_scale() -> None:
-    from inviter.overview import RegionAnswers
-
     chart = chart_layout([RegionAnswers("Nord-Troms", 2, 1, 1, 4), RegionAnswers("Sør-Troms", 2)])
     big, small = chart.rows
     assert [(s.answer, s.count) for s in big.segments] == [
