@@ -31,7 +31,7 @@ from inviter.imap import fetch_replies
 from inviter.meetings import summarize_meetings
 from inviter.overview import overview_document
 from inviter.preview import describe_preview, preview_invitation
-from inviter.rsvp import ImportReport, import_replies, set_reply
+from inviter.rsvp import ImportReport, describe_import, import_replies, set_reply
 from inviter.sending import (
     Progress,
     cancel_meeting,
@@ -96,6 +96,13 @@ class InviterGroup(click.Group):
 def print_json(value: Any) -> None:
     """Print a JSON document, non-ASCII letters as they are."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _password_prompt() -> Callable[[str], str] | None:
+    """Ask on the terminal (never echoed); no terminal, no asking (SPEC: exit status 2)."""
+    if not sys.stdin.isatty():
+        return None
+    return lambda text: getpass.getpass(f"{text}: ")
 
 
 @click.group(cls=InviterGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -409,29 +416,14 @@ def _print_import(report: ImportReport) -> None:
     """Print what an import or fetch did; raise PartialFailure when some need review."""
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    parts = [f"{report.recorded} answer{'' if report.recorded == 1 else 's'} recorded"]
-    extra = []
-    if report.forwarded:
-        extra.append(f"{report.forwarded} from forwarded guests")
-    if report.counters:
-        extra.append(f"{report.counters} proposing a new time")
-    if extra:
-        parts[0] += f" ({', '.join(extra)})"
-    if report.unchanged:
-        parts.append(f"{report.unchanged} already recorded")
-    if report.older:
-        parts.append(f"{report.older} older than one recorded (kept in history, not counted)")
-    if report.moved:
-        parts.append(f"{report.moved} moved")
-    noun = "message" if report.messages == 1 else "messages"
-    click.echo(f"Read {report.messages} {noun}: {', '.join(parts)}.")
+    click.echo(describe_import(report))
     if report.review:
         click.echo(f"For review ({len(report.review)}):", err=True)
         for item in report.review:
             click.echo(f"  {item.where}: {item.reason}", err=True)
+        count = len(report.review)
         raise PartialFailure(
-            f"{len(report.review)} message{'' if len(report.review) == 1 else 's'} "
-            "not recorded; see the list above"
+            f"{count} message{'' if count == 1 else 's'} not recorded; see the list above"
         )
 
 
@@ -470,12 +462,7 @@ def fetch_rsvp(app: AppContext) -> None:
     Example:
       INVITER_IMAP_PASSWORD=... inviter rsvp fetch
     """
-
-    def ask(prompt: str) -> str:
-        return str(click.prompt(prompt, hide_input=True))
-
-    prompt = ask if sys.stdin.isatty() else None
-    _print_import(fetch_replies(app.settings, app.db, password_prompt=prompt))
+    _print_import(fetch_replies(app.settings, app.db, password_prompt=_password_prompt()))
 
 
 @rsvp_group.command("set")
@@ -598,13 +585,6 @@ class _ProgressView:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _password_prompt() -> Callable[[str], str] | None:
-    """Ask on the terminal (never echoed); no terminal, no asking (SPEC: exit status 2)."""
-    if not sys.stdin.isatty():
-        return None
-    return lambda text: getpass.getpass(f"{text}: ")
 
 
 def _sending(run: Callable[[_ProgressView], Any], label: str) -> None:

@@ -1,4 +1,7 @@
-"""The SMTP login: a password (INVITER_SMTP_PASSWORD or a prompt) or an OAuth 2 token (XOAUTH2).
+"""Mail server logins (SMTP and IMAP): a password or an OAuth 2 token (XOAUTH2).
+
+The password comes from INVITER_<SECTION>_PASSWORD or a prompt, the token from
+INVITER_<SECTION>_OAUTH_TOKEN or the section's oauth_token_command (SPEC: never from files).
 
 Resolved once, before anything is sent, so a missing password is bad input (exit 2) and not a
 half-finished run. Secrets never appear in a repr, an error message or a log line.
@@ -12,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from inviter.config import SmtpSettings
+from inviter.config import ImapSettings, SmtpSettings
 from inviter.errors import ConfigError, InputError
 
 PasswordPrompt = Callable[[str], str]
@@ -38,13 +41,20 @@ class Credentials:
 class TokenCommand:
     """Run the configured token command (no shell) and keep its token for a while."""
 
-    def __init__(self, command: str, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        command: str,
+        *,
+        section: str = "smtp",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.where = f"[{section}] oauth_token_command"
         try:
             self.argv = shlex.split(command)
         except ValueError as exc:
-            raise ConfigError(f"[smtp] oauth_token_command: cannot be split: {exc}") from None
+            raise ConfigError(f"{self.where}: cannot be split: {exc}") from None
         if not self.argv:
-            raise ConfigError("[smtp] oauth_token_command: is empty")
+            raise ConfigError(f"{self.where}: is empty")
         self._clock = clock
         self._token: str | None = None
         self._at = 0.0
@@ -63,51 +73,55 @@ class TokenCommand:
                 self.argv, capture_output=True, text=True, timeout=120, check=False
             )
         except FileNotFoundError:
-            raise ConfigError(f"[smtp] oauth_token_command: '{name}' not found") from None
+            raise ConfigError(f"{self.where}: '{name}' not found") from None
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"[smtp] oauth_token_command: '{name}' failed: {exc}") from None
+            raise ConfigError(f"{self.where}: '{name}' failed: {exc}") from None
         if done.returncode != 0:
             # stderr is shown, stdout (which would hold a token) never.
             why = (done.stderr.strip().splitlines() or [""])[-1][:200]
             raise ConfigError(
-                f"[smtp] oauth_token_command: '{name}' exited with status {done.returncode}"
+                f"{self.where}: '{name}' exited with status {done.returncode}"
                 + (f": {why}" if why else "")
             )
         token = done.stdout.strip()
         if not token or any(c.isspace() for c in token):
-            raise ConfigError(
-                f"[smtp] oauth_token_command: '{name}' printed no token (one line expected)"
-            )
+            raise ConfigError(f"{self.where}: '{name}' printed no token (one line expected)")
         return token
 
 
 def resolve_credentials(
-    smtp: SmtpSettings, env: Mapping[str, str], prompt: PasswordPrompt | None
+    server: SmtpSettings | ImapSettings,
+    env: Mapping[str, str],
+    prompt: PasswordPrompt | None,
+    *,
+    section: str = "smtp",
 ) -> Credentials:
     """Find the password or token before anything is sent; raise InputError/ConfigError."""
-    if smtp.auth == "xoauth2":
-        if not smtp.username:
-            raise ConfigError('[smtp] username: is required with auth = "xoauth2"')
-        if env.get("INVITER_SMTP_OAUTH_TOKEN"):
-            fixed = env["INVITER_SMTP_OAUTH_TOKEN"].strip()
-            return Credentials(username=smtp.username, token=lambda: fixed)
-        if smtp.oauth_token_command:
-            source = TokenCommand(smtp.oauth_token_command)
+    prefix = f"INVITER_{section.upper()}"
+    if server.auth == "xoauth2":
+        if not server.username:
+            raise ConfigError(f'[{section}] username: is required with auth = "xoauth2"')
+        if env.get(f"{prefix}_OAUTH_TOKEN"):
+            fixed = env[f"{prefix}_OAUTH_TOKEN"].strip()
+            return Credentials(username=server.username, token=lambda: fixed)
+        if server.oauth_token_command:
+            source = TokenCommand(server.oauth_token_command, section=section)
             source()  # fail now, before anything is sent, if the command does not work
-            return Credentials(username=smtp.username, token=source)
+            return Credentials(username=server.username, token=source)
         raise ConfigError(
-            '[smtp] auth = "xoauth2" needs a token: set INVITER_SMTP_OAUTH_TOKEN '
-            "or [smtp] oauth_token_command"
+            f'[{section}] auth = "xoauth2" needs a token: set {prefix}_OAUTH_TOKEN '
+            f"or [{section}] oauth_token_command"
         )
-    if not smtp.username:
+    if not server.username:
         return Credentials()
-    if "INVITER_SMTP_PASSWORD" in env:
-        return Credentials(username=smtp.username, password=env["INVITER_SMTP_PASSWORD"])
+    if f"{prefix}_PASSWORD" in env:
+        return Credentials(username=server.username, password=env[f"{prefix}_PASSWORD"])
     if prompt is None:
         raise InputError(
-            f"[smtp] username is '{smtp.username}' but no password is available: "
-            "set INVITER_SMTP_PASSWORD (there is no terminal to ask on)"
+            f"[{section}] username is '{server.username}' but no password is available: "
+            f"set {prefix}_PASSWORD (there is no terminal to ask on)"
         )
     return Credentials(
-        username=smtp.username, password=prompt(f"Password for {smtp.username} at {smtp.host}")
+        username=server.username,
+        password=prompt(f"Password for {server.username} at {server.host}"),
     )

@@ -11,17 +11,16 @@ import contextlib
 import imaplib
 import os
 import re
-import shlex
 import ssl
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 
 from inviter.config import ImapSettings, Settings
+from inviter.credentials import resolve_credentials
 from inviter.db import Database
-from inviter.errors import ConfigError, ConnectionFailure, InputError
+from inviter.errors import ConfigError, ConnectionFailure
 from inviter.mailbox import MailItem
 from inviter.models import ImapMark
 from inviter.rsvp import ImportReport, ReplyRecorder
@@ -66,45 +65,6 @@ def _ssl_context(imap: ImapSettings) -> ssl.SSLContext:
     return context
 
 
-def _secret(
-    imap: ImapSettings, env: Mapping[str, str], password_prompt: Callable[[str], str] | None
-) -> str:
-    """Find the password or OAuth token: environment, token command, or a prompt."""
-    if imap.auth == "xoauth2":
-        token = env.get("INVITER_IMAP_OAUTH_TOKEN", "")
-        if token:
-            return token
-        if not imap.oauth_token_command:
-            raise InputError(
-                "[imap] auth = xoauth2: set INVITER_IMAP_OAUTH_TOKEN or oauth_token_command"
-            )
-        try:
-            done = subprocess.run(
-                shlex.split(imap.oauth_token_command),
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            raise InputError(f"[imap] oauth_token_command cannot be run: {exc}") from None
-        if done.returncode != 0 or not done.stdout.strip():
-            raise InputError(
-                f"[imap] oauth_token_command failed (exit status {done.returncode}) "
-                "and printed no token"
-            )
-        return done.stdout.strip().splitlines()[0]
-    password = env.get("INVITER_IMAP_PASSWORD", "")
-    if password:
-        return password
-    if password_prompt is None:
-        raise InputError(
-            f"[imap] username '{imap.username}': no password; set INVITER_IMAP_PASSWORD "
-            "or run in a terminal to be asked"
-        )
-    return password_prompt(f"IMAP password for {imap.username}@{imap.host}")
-
-
 def connect(
     settings: Settings,
     *,
@@ -128,7 +88,7 @@ def connect(
         )
     if not imap.validate_certs:
         notes.append(f"{where}: validate_certs = false: the server's identity is not checked")
-    secret = _secret(imap, env, password_prompt)
+    credentials = resolve_credentials(imap, env, password_prompt, section="imap")
     client: imaplib.IMAP4 | None = None
     try:
         if imap.security == "tls":
@@ -141,10 +101,10 @@ def connect(
                 if "STARTTLS" not in client.capabilities:
                     raise ConnectionFailure(f"{where}: the server does not offer STARTTLS")
                 client.starttls(ssl_context=_ssl_context(imap))
-        if imap.auth == "xoauth2":
-            blob = f"user={imap.username}\x01auth=Bearer {secret}\x01\x01".encode()
+        if credentials.token is not None:
+            blob = f"user={imap.username}\x01auth=Bearer {credentials.token()}\x01\x01".encode()
             client.authenticate("XOAUTH2", lambda _challenge: blob)
-        elif imap.username.isascii() and secret.isascii():
+        elif (secret := credentials.password or "").isascii() and imap.username.isascii():
             client.login(imap.username, secret)
         else:
             # LOGIN takes ASCII only in imaplib; SASL PLAIN carries UTF-8 (RFC 4616).

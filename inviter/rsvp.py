@@ -67,6 +67,30 @@ class ImportReport:
     moved: int = 0
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe_import(report: ImportReport) -> str:
+    """Say in one line what an import or fetch recorded."""
+    first = f"{_plural(report.recorded, 'answer')} recorded"
+    extra = []
+    if report.forwarded:
+        extra.append(f"{report.forwarded} from forwarded guests")
+    if report.counters:
+        extra.append(f"{report.counters} proposing a new time")
+    if extra:
+        first += f" ({', '.join(extra)})"
+    parts = [first]
+    if report.unchanged:
+        parts.append(f"{report.unchanged} already recorded")
+    if report.older:
+        parts.append(f"{report.older} older than one recorded (kept in history, not counted)")
+    if report.moved:
+        parts.append(f"{report.moved} moved")
+    return f"Read {_plural(report.messages, 'message')}: {', '.join(parts)}."
+
+
 @dataclass(frozen=True)
 class _Meeting:
     id: int

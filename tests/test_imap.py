@@ -217,8 +217,8 @@ def test_no_password_and_no_terminal_is_bad_input(
     result = invoke("rsvp", "fetch")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: [imap] username 'replies': no password; set INVITER_IMAP_PASSWORD or run in a "
-        "terminal to be asked"
+        "Error: [imap] username is 'replies' but no password is available: "
+        "set INVITER_IMAP_PASSWORD (there is no terminal to ask on)"
     )
 
 
@@ -248,7 +248,7 @@ def test_xoauth2_token_command(project: Path, invoke: Invoke, dovecot: Dovecot) 
     failed = invoke("rsvp", "fetch")
     assert failed.exit_code == 2
     assert failed.stderr.splitlines()[-1] == (
-        "Error: [imap] oauth_token_command failed (exit status 1) and printed no token"
+        "Error: [imap] oauth_token_command: 'false' exited with status 1"
     )
     text = (project / "inviter.toml").read_text(encoding="utf-8")
     (project / "inviter.toml").write_text(
