@@ -49,6 +49,11 @@ def _language(language: str) -> str:
     return language if language in _WEEKDAYS else "nb"
 
 
+def month_name(month: int, language: str = "nb") -> str:
+    """Return the month's name (1 = January): ``november`` (nb) or ``November`` (en)."""
+    return _MONTHS[_language(language)][month - 1]
+
+
 def format_date(day: date, language: str = "nb", *, weekday: bool = True, year: bool = True) -> str:
     """Return ``onsdag 9. november 2022`` (nb) or ``Wednesday 9 November 2022`` (en)."""
     lang = _language(language)
