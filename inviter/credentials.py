@@ -20,6 +20,9 @@ from inviter.errors import ConfigError, InputError
 
 PasswordPrompt = Callable[[str], str]
 
+# Hosts where a plain-text login never leaves the machine.
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
 # An OAuth access token lives about an hour (Microsoft 365, Google); a long, rate-limited send
 # must fetch a fresh one for connections opened later.
 TOKEN_MAX_AGE = 600.0
@@ -98,6 +101,12 @@ def resolve_credentials(
 ) -> Credentials:
     """Find the password or token before anything is sent; raise InputError/ConfigError."""
     prefix = f"INVITER_{section.upper()}"
+    if server.username and server.security == "none" and server.host not in LOOPBACK:
+        # A login without TLS hands the password to anyone on the path (RFC 8314 §3).
+        raise ConfigError(
+            f'[{section}] security = "none" would send the password for {server.username} '
+            f'unencrypted to {server.host}; set security = "starttls" or "tls"'
+        )
     if server.auth == "xoauth2":
         if not server.username:
             raise ConfigError(f'[{section}] username: is required with auth = "xoauth2"')

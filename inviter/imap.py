@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from inviter.config import ImapSettings, Settings
-from inviter.credentials import resolve_credentials
+from inviter.credentials import LOOPBACK, resolve_credentials
 from inviter.db import Database
 from inviter.errors import ConfigError, ConnectionFailure
 from inviter.mailbox import MailItem
@@ -26,7 +26,6 @@ from inviter.models import ImapMark
 from inviter.rsvp import ImportReport, ReplyRecorder
 
 FETCH_BATCH = 50
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 def encode_mailbox(name: str) -> str:
@@ -84,7 +83,7 @@ def connect(
     if imap.security == "none":
         notes.append(
             f"{where}: security = none: the login and the replies cross the network unencrypted"
-            + ("" if imap.host in _LOOPBACK else " (set security = tls or starttls)")
+            + ("" if imap.host in LOOPBACK else " (set security = tls or starttls)")
         )
     if not imap.validate_certs:
         notes.append(f"{where}: validate_certs = false: the server's identity is not checked")
