@@ -179,7 +179,8 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
     for email, reply in sorted(replies.items()):
         if email in emails:
             continue
-        # Never invited, yet answered one of our UIDs: the invitation was forwarded (SPEC).
+        # Never invited, yet answered: a guest. Through one of our UIDs that means the
+        # invitation was forwarded (SPEC); an answer taken by phone (rsvp set) is not.
         recipients.append(
             _person(
                 contacts.get(email),
@@ -187,7 +188,7 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
                 name=reply.name or email,
                 delivery=None,
                 reply=reply,
-                forwarded=True,
+                forwarded=reply.forwarded,
                 in_audience=False,
                 counter=email in counters,
             )
@@ -227,7 +228,7 @@ def _person(
         delivery=delivery,
         response=response,
         rsvp=RSVP_WORDS.get(reply.partstat, "needs-action") if reply else "needs-action",
-        forwarded=forwarded or bool(reply and reply.forwarded),
+        forwarded=forwarded,
         in_audience=in_audience,
         uninvited=uninvited,
         delegated_to=reply.delegated_to if reply else "",

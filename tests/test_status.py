@@ -107,3 +107,35 @@ def test_status_counts_and_recipients(project: Path) -> None:
         status = meeting_status(s, settings, meeting)
     assert {r.email: r.uninvited for r in status.recipients}["left@example.org"] is True
     assert status.counts["sent"] == 2
+
+
+def test_an_answer_by_phone_from_someone_never_invited_is_a_guest_not_forwarded(
+    project: Path,
+) -> None:
+    settings = load_settings(project / "inviter.toml", env={})
+    meeting = settings.meeting("temamote-tromso")
+    db = Database(settings.database_url)
+    with db.session() as s:
+        s.add(_contact("mayor@example.org", "Ordfører Olsen", "Tromsø og omegn", role="ordfører"))
+        state = ensure_state(s, meeting, settings.organizer)
+        s.add(
+            Reply(
+                meeting_id=state.id,
+                email="mayor@example.org",
+                partstat="ACCEPTED",
+                dtstamp=T0,
+                method="MANUAL",
+                forwarded=False,
+            )
+        )
+    with db.session() as s:
+        status = meeting_status(s, settings, meeting)
+    (mayor,) = status.recipients
+    assert (mayor.forwarded, mayor.delivery, mayor.rsvp, mayor.role) == (
+        False,
+        None,
+        "accepted",
+        "ordfører",
+    )
+    assert status.counts["accepted"] == 1
+    assert status.counts["forwarded"] == 0
