@@ -1,0 +1,197 @@
+"""Send throughput: inviter's send against one smtplib connection per message (mailmerge's way).
+
+Run: .venv/bin/python benchmarks/send_throughput.py [--size 1000] [--delay 0.05]
+         [--concurrency 3 10] [--tls]
+
+The server is aiosmtpd (tests/smtpd.py) in its own process, holding every message ``--delay``
+seconds after DATA before it answers 250, like a remote relay. Measured in the same run:
+
+- inviter: the real send path, ``send_invitations`` on a fresh SQLite project of ``--size``
+  generated contacts (the audience query, the pending rows, rendering each message, the SMTP
+  transport, one committed transaction per outcome), through ``--concurrency`` persistent
+  connections; the clock runs from the call to its return.
+- the baseline, as mailmerge sends: per message, connect, EHLO, (STARTTLS and login with
+  --tls), sendmail, QUIT, one message after the other. It sends the same messages, built
+  before its clock starts (so the baseline is not charged for rendering: it is favoured).
+
+Efficiency is the achieved rate divided by the limit ``connections ÷ latency``: one connection
+cannot carry more than one message per server latency. Targets (issue 7): efficiency >= 0.9 at
+concurrency 3 and 10, and >= 10x the baseline at concurrency 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import smtplib
+import ssl
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from common import Sink, machine, table
+
+from inviter.config import load_settings
+from inviter.db import Database
+from inviter.messages import Recipient, build_message
+from inviter.models import SENT
+from inviter.sending import Progress, send_invitations
+from inviter.templates import Templates
+from tests.proof_support import contact_rows, make_project
+from tests.sending_support import MEETING
+
+SENDER = "bibliotek@example.org"
+
+
+def smtp_env(sink: Sink, concurrency: int) -> dict[str, str]:
+    """Return the settings overrides that point inviter at the sink."""
+    env = {
+        "INVITER_SEND_TRANSPORT": "smtp",
+        "INVITER_SEND_CONCURRENCY": str(concurrency),
+        "INVITER_SEND_RATE_PER_MINUTE": "0",
+        "INVITER_SMTP_HOST": "127.0.0.1",
+        "INVITER_SMTP_PORT": str(sink.port),
+        "INVITER_SMTP_SECURITY": "none",
+        "INVITER_SMTP_TIMEOUT": "30",
+    }
+    if sink.ca_file:
+        env |= {
+            "INVITER_SMTP_SECURITY": "starttls",
+            "INVITER_SMTP_CA_FILE": sink.ca_file,
+            "INVITER_SMTP_USERNAME": SENDER,
+            "INVITER_SMTP_PASSWORD": "benchmark-passord",
+        }
+    return env
+
+
+def run_inviter(sink: Sink, size: int, concurrency: int, folder: Path) -> dict[str, float]:
+    """Send to ``size`` contacts through inviter's send path; return timings."""
+    make_project(folder, size)
+    env = smtp_env(sink, concurrency)
+    settings = load_settings(folder / "inviter.toml", env=env)
+    db = Database(f"sqlite:///{folder / 'inviter.db'}")
+    finished: list[float] = []
+
+    def progress(step: Progress) -> None:
+        if step.status != "start":
+            finished.append(time.perf_counter())
+
+    sink.reset()
+    start = time.perf_counter()
+    report = asyncio.run(send_invitations(settings, db, MEETING, progress=progress, env=env))
+    seconds = time.perf_counter() - start
+    db.close()
+    sent = report.count(SENT)
+    stats = sink.stats()
+    if sent != size or stats["recipients"] != size:
+        raise SystemExit(f"inviter sent {sent}, the server has {stats['recipients']} of {size}")
+    if stats["peak_connections"] > concurrency:
+        raise SystemExit(f"{stats['peak_connections']} connections at once, over {concurrency}")
+    return {
+        "seconds": seconds,
+        "wire": finished[-1] - finished[0] if len(finished) > 1 else seconds,
+        "connections": stats["connections"],
+        "logins": stats["logins"],
+    }
+
+
+def built_messages(size: int, folder: Path) -> list[tuple[str, bytes]]:
+    """Return (recipient, message bytes) as inviter builds them, for the baseline to send."""
+    make_project(folder, 0)
+    settings = load_settings(folder / "inviter.toml", env={})
+    meeting = settings.meeting(MEETING)
+    templates = Templates(settings.templates_dir)
+    now = datetime(2022, 8, 20, 9, 30, tzinfo=UTC)
+    out = []
+    for n, row in enumerate(contact_rows(size)):
+        data = build_message(
+            meeting,
+            settings.organizer,
+            Recipient(email=row["email"], name=row["name"], language=row["language"]),
+            kind="request",
+            uid="benchmark-uid@example.org",
+            sequence=0,
+            now=now,
+            message_id=f"<baseline{n}@example.org>",
+            templates=templates,
+        )
+        out.append((row["email"], data))
+    return out
+
+
+def run_baseline(sink: Sink, messages: list[tuple[str, bytes]]) -> dict[str, float]:
+    """Send each message over its own smtplib connection, one after the other."""
+    context = ssl.create_default_context(cafile=sink.ca_file) if sink.ca_file else None
+    sink.reset()
+    start = time.perf_counter()
+    for recipient, data in messages:
+        # mailmerge's sendmail_client.py: a new SMTP object (connection) for every message.
+        with smtplib.SMTP("127.0.0.1", sink.port, timeout=30) as smtp:
+            smtp.ehlo()
+            if context is not None:
+                smtp.starttls(context=context)
+                smtp.ehlo()
+                smtp.login(SENDER, "benchmark-passord")
+            smtp.sendmail(SENDER, [recipient], data)
+    seconds = time.perf_counter() - start
+    stats = sink.stats()
+    if stats["recipients"] != len(messages):
+        raise SystemExit(f"the baseline reached {stats['recipients']} of {len(messages)}")
+    return {"seconds": seconds, "wire": seconds, "connections": stats["connections"]}
+
+
+def main() -> None:
+    """Measure both ways and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=1000, help="recipients (default 1000)")
+    parser.add_argument("--delay", type=float, default=0.05, help="server latency in seconds")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[3, 10])
+    parser.add_argument("--tls", action="store_true", help="STARTTLS and a login on both sides")
+    args = parser.parse_args()
+
+    print(f"# send throughput: {args.size} recipients, server latency {args.delay * 1000:.0f} ms"
+          f"{', STARTTLS + login' if args.tls else ', plain SMTP'}")  # fmt: skip
+    print(f"# {machine()}")
+    rows = []
+    with Sink(delay=args.delay, tls=args.tls) as sink, tempfile.TemporaryDirectory() as tmp:
+        messages = built_messages(args.size, Path(tmp) / "baseline")
+        base = run_baseline(sink, messages)
+        base_rate = args.size / base["seconds"]
+        limit = 1 / args.delay
+        rows.append(
+            [
+                "baseline: smtplib, a connection per message",
+                1,
+                f"{base['seconds']:.2f}",
+                f"{base_rate:.1f}",
+                f"{limit:.0f}",
+                f"{base_rate / limit:.2f}",
+                "1.0",
+            ]
+        )
+        for concurrency in args.concurrency:
+            got = run_inviter(sink, args.size, concurrency, Path(tmp) / f"c{concurrency}")
+            rate = args.size / got["seconds"]
+            limit = concurrency / args.delay
+            rows.append(
+                [
+                    f"inviter send ({got['connections']} connections opened)",
+                    concurrency,
+                    f"{got['seconds']:.2f}",
+                    f"{rate:.1f}",
+                    f"{limit:.0f}",
+                    f"{rate / limit:.2f}",
+                    f"{rate / base_rate:.1f}",
+                ]
+            )
+    print(
+        table(
+            ["way", "concurrency", "seconds", "msg/s", "limit msg/s", "efficiency", "x baseline"],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
