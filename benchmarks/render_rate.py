@@ -190,7 +190,7 @@ def main() -> None:
             rows.append(
                 [
                     f"{size:,}",
-                    f"{size / got['seconds']:,.0f}",
+                    f"{size / got['seconds']:,.0f}" if size > 1 else "",
                     f"{got['peak'] / 2**20:.1f}",
                     f"{growth / 2**20:.1f}",
                     f"{growth / size / 1024:.2f}" if size > 1 else "",

@@ -136,6 +136,22 @@ class NoTlsNowSMTP(CountingSMTP):
         await self.push("454 4.7.0 TLS not available due to temporary reason")
 
 
+@dataclass
+class QueueFirstHandler(RecordingHandler):
+    """A relay that queues the message at once and answers 250 only ``answer_delay`` later.
+
+    The worst case for a sender killed mid-send: every message in flight has arrived, but
+    its 250 was never read, so the sender never recorded it (sending.md: "outcome unknown").
+    """
+
+    answer_delay: float = 0.05
+
+    async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.answer_delay)
+        return answer
+
+
 class _NoTlsNowController(_Controller):
     def factory(self) -> SMTP:
         return NoTlsNowSMTP(self.handler, **self.SMTP_kwargs)

@@ -1,0 +1,166 @@
+"""Kill the sender with SIGKILL at a random moment, resume it, count what the server received.
+
+Shared by tests/test_crash_suite.py (a few runs) and benchmarks/crash_suite.py (many). Each run:
+a fresh project of generated contacts; aiosmtpd in this process, which queues every message at
+once and answers 250 only a while later (several are in flight at any moment, and each has
+arrived: the worst case for duplicates); ``python -m inviter send`` in a subprocess, SIGKILL
+after a random delay, then ``send`` again until it finishes. The promise checked (sending.md):
+nobody in the audience lost; at most ``concurrency`` duplicates per kill (the messages in
+flight), each with the Message-ID of the first copy; every delivery row ``sent`` with the
+Message-ID the server received.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from inviter.models import SENT
+
+from .proof_support import QueueFirstHandler, make_project
+from .sending_support import MEETING, deliveries, open_db, smtp_env
+from .smtpd import SmtpServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class CrashRun:
+    """What one kill and resume came to."""
+
+    number: int
+    concurrency: int
+    kill_after: float  # seconds after the sender started
+    killed: bool  # False: the sender had finished before the kill came
+    received_before: int  # messages the server had when the killed sender was gone
+    lost: int  # audience members who received nothing
+    duplicates: int  # copies beyond the first, over everyone
+    same_message_id: bool  # every duplicate carries its first copy's Message-ID
+    rows_ok: bool  # one row per person, all sent, with the Message-ID received
+    resume_exit: int
+
+    @property
+    def ok(self) -> bool:
+        """True when the run kept the promise."""
+        return (
+            self.lost == 0
+            and self.duplicates <= self.concurrency
+            and self.same_message_id
+            and self.rows_ok
+            and self.resume_exit == 0
+        )
+
+
+def _sender(folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("INVITER_")}
+    full.update(env, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "inviter", "send", "--meeting", MEETING],
+        cwd=folder,
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def calibrate(folder: Path, *, audience: int, concurrency: int, delay: float) -> float:
+    """Return how long an uninterrupted send takes, start to exit (kills are drawn within)."""
+    make_project(folder, audience)
+    with SmtpServer(QueueFirstHandler(answer_delay=delay)) as server:
+        start = time.monotonic()
+        sender = _sender(folder, smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency)))
+        _out, err = sender.communicate(timeout=120)
+        took = time.monotonic() - start
+    if sender.returncode != 0:
+        raise RuntimeError(f"the uninterrupted send failed: {err.decode()}")
+    return took
+
+
+def crash_run(
+    folder: Path,
+    number: int,
+    *,
+    audience: int,
+    concurrency: int,
+    delay: float,
+    kill_after: float,
+) -> CrashRun:
+    """Send, SIGKILL after ``kill_after`` seconds, send again to the end; count copies."""
+    make_project(folder, audience)
+    emails = [f"leder{n:06d}@example.org" for n in range(audience)]
+    handler = QueueFirstHandler(answer_delay=delay)
+    with SmtpServer(handler) as server:
+        env = smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency))
+        first = _sender(folder, env)
+        try:
+            first.wait(timeout=kill_after)
+            killed = False
+        except subprocess.TimeoutExpired:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+            killed = True
+        if first.stderr is not None:
+            first.stderr.close()
+        time.sleep(delay + 0.2)  # messages in flight at the kill may still land
+        before = len(handler.messages)
+        second = _sender(folder, env)
+        _out, _err = second.communicate(timeout=300)
+    received = Counter(m.recipients[0] for m in handler.messages)
+    ids: dict[str, set[str]] = {}
+    for message in handler.messages:
+        ids.setdefault(message.recipients[0], set()).add(message.message_id)
+    rows = deliveries(open_db(folder))
+    rows_ok = (
+        sorted(r.email for r in rows) == emails
+        and all(r.status == SENT for r in rows)
+        and all(ids.get(r.email) == {r.message_id} for r in rows)
+    )
+    return CrashRun(
+        number=number,
+        concurrency=concurrency,
+        kill_after=kill_after,
+        killed=killed,
+        received_before=before,
+        lost=sum(1 for e in emails if received[e] == 0),
+        duplicates=sum(count - 1 for count in received.values()),
+        same_message_id=all(len(found) == 1 for found in ids.values()),
+        rows_ok=rows_ok,
+        resume_exit=second.returncode,
+    )
+
+
+def crash_suite(
+    root: Path,
+    *,
+    runs: int,
+    audience: int,
+    delay: float,
+    seed: int,
+    concurrency: tuple[int, int] = (3, 5),
+) -> tuple[float, list[CrashRun]]:
+    """Calibrate, then make ``runs`` kills at random moments; return the calibration and runs."""
+    rng = random.Random(seed)
+    took = calibrate(
+        root / "calibration", audience=audience, concurrency=concurrency[0], delay=delay
+    )
+    results = []
+    for number in range(1, runs + 1):
+        results.append(
+            crash_run(
+                root / f"run{number}",
+                number,
+                audience=audience,
+                concurrency=rng.randint(*concurrency),
+                delay=delay,
+                # From start-up (no rows yet) to the last messages (almost all sent).
+                kill_after=rng.uniform(0.2, took),
+            )
+        )
+    return took, results
