@@ -369,3 +369,4 @@ class Mailer:
             status = UNCERTAIN
             response = f"{response}; an earlier attempt may have been delivered"
         self.on_outcome(Outcome(job, status, code, response, final=True))
+        job._data = None  # the bytes served the retries; kept, they grow with the audience
