@@ -70,6 +70,22 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join([line(headers), rule, *(line(r) for r in cells)])
 
 
+def peak_rss() -> int:
+    """Return this process's peak resident memory in bytes, since it started its program.
+
+    /proc/self/status VmHWM belongs to the program's own address space; ru_maxrss (the
+    fallback) also counts the parent's pages when the child was forked from a big parent.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for text in status.read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) * 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
+
+
 def machine() -> str:
     """Describe this machine in one line: CPU model, cores, Python."""
     model = "unknown CPU"

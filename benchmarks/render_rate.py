@@ -10,7 +10,7 @@ Run: .venv/bin/python benchmarks/render_rate.py [--size 10000] [--memory 1000 10
    message (the same subject, texts and calendar, rendered before its clock starts), and of
    ``inviter.messages.build_message`` rendering everything: messages a second of each.
 3. Peak memory: the same send in a child process per audience size in ``--memory``; the child
-   reads its own ``ru_maxrss`` (resource.getrusage) when it ends. An audience of 1 is the
+   reads its own peak RSS (VmHWM) when it ends. An audience of 1 is the
    baseline (the interpreter and the libraries); "growth" is what the audience adds.
 """
 
@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import email.policy
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
-from common import ROOT, machine, table
+from common import ROOT, machine, peak_rss, table
 
 from inviter.config import load_settings
 from inviter.db import Database
@@ -55,7 +54,7 @@ def child(folder: Path) -> None:
     seconds = time.perf_counter() - start
     db.close()
     files = sum(1 for _ in (folder / "outbox" / "new").iterdir())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
+    peak = peak_rss()
     figures = {"sent": report.count(SENT), "files": files, "seconds": seconds, "peak": peak}
     print(json.dumps(figures))
 

@@ -9,7 +9,7 @@ given another invited person's address, and written back in the sample's own tra
 encoding, with a Message-ID of its own. The project is the shipped example with ``--size``
 contacts, each sent the invitation to temamote-tromso.
 
-Measured, each in a child process that reads its own peak RSS (resource.getrusage):
+Measured, each in a child process that reads its own peak RSS (VmHWM, common.peak_rss):
 - ``import_replies`` (what ``inviter rsvp import`` runs): parse, match, record, keep the raw;
 - the baseline in the same run: the standard library reading the same mbox and decoding every
   calendar part (``mailbox.mbox`` + ``email``), recording nothing: the least any importer does;
@@ -26,7 +26,6 @@ import json
 import mailbox
 import quopri
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import time
 from email.message import Message
 from pathlib import Path
 
-from common import ROOT, machine, table
+from common import ROOT, machine, peak_rss, table
 from sqlalchemy import insert
 
 from inviter.config import load_settings
@@ -149,7 +148,7 @@ def child_import(folder: Path, mbox: Path) -> None:
     start = time.perf_counter()
     report = import_replies(settings, db, [mbox])
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     figures = {"seconds": seconds, "recorded": report.recorded, "peak": peak}
     print(json.dumps({**figures, "forwarded": report.forwarded, "review": len(report.review)}))
 
@@ -163,7 +162,7 @@ def child_baseline(mbox: Path) -> None:
             if part.get_content_type() == "text/calendar":
                 calendars += isinstance(part.get_payload(decode=True), bytes)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     print(json.dumps({"seconds": seconds, "recorded": calendars, "peak": peak}))
 
 
