@@ -21,6 +21,7 @@ from inviter.errors import ConfigError, InputError
 
 CONFIG_NAME = "inviter.toml"
 SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+SLUG_MAX = 100  # models.MeetingState.slug is VARCHAR(100), which PostgreSQL enforces
 
 Transport = Literal["outbox", "smtp"]
 Security = Literal["starttls", "tls", "none"]
@@ -392,6 +393,10 @@ class _Checker:
             raise self.fail(
                 f"meeting #{index}: ",
                 "slug: is required: lower-case letters a-z, digits and '-' only",
+            )
+        if len(slug) > SLUG_MAX:
+            raise self.fail(
+                f"meeting #{index}: ", f"slug: is {len(slug)} characters long; at most {SLUG_MAX}"
             )
         where = f"meeting '{slug}': "
         allowed = {f.name for f in dataclasses.fields(Meeting)}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inviter.errors import DatabaseError
@@ -35,16 +38,55 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Any fixed number: the advisory locks of inviter, distinct from those other programs may use.
+_LOCK_SPACE = 0x1F17E5
+
+
+def _postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
+    # busy_timeout's counterpart: a transaction waits at most 30 s for the lock, then fails
+    # with a message instead of hanging.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET lock_timeout = '30s'")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def _postgresql_begin(conn: Any) -> None:
+    # BEGIN IMMEDIATE's counterpart: under READ COMMITTED two transactions could both read
+    # "no such contact" and both insert it (a unique-key error for one of them), or both plan
+    # the same meeting. One transaction-scoped advisory lock makes them take turns, as on
+    # SQLite; every transaction is short, none spans an SMTP call (sending.md).
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_SPACE}, 0)")
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """Return the driver's own message on one line, without the SQL it may quote."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    # A server's answer has a primary message; libpq's "LINE 2: CREATE TABLE …" after it is
+    # context. A failed connection has none, and its text runs over lines with tabs.
+    primary = getattr(getattr(orig, "diag", None), "message_primary", None)
+    message = primary if isinstance(primary, str) and primary else str(orig or exc)
+    return " ".join(message.split())
+
+
+def _hide_password(url: str) -> str:
+    """Mask what may be a password in a URL SQLAlchemy could not read (user:secret@host)."""
+    return re.sub(r"^([A-Za-z][\w+.-]*://[^:/@]*:).*@", r"\1***@", url)
+
+
 class Database:
     """An open database: ``with db.session() as s:`` is one committed transaction."""
 
     def __init__(self, url: str) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise DatabaseError(f"--db: '{url}' is neither a path nor a database URL") from None
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise DatabaseError(
+                f"--db: '{_hide_password(url)}' is neither a path nor a database URL"
+            ) from None
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.is_postgresql = parsed.get_backend_name() == "postgresql"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             if not folder.is_dir():
@@ -56,6 +98,9 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        elif self.is_postgresql:
+            event.listen(self.engine, "connect", _postgresql_connect)
+            event.listen(self.engine, "begin", _postgresql_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._prepare()
 
@@ -77,8 +122,15 @@ class Database:
                         f"{self.describe()}: schema version {info.version}, this release "
                         f"knows {SCHEMA_VERSION}; {advice}"
                     )
-        except OperationalError as exc:
-            raise DatabaseError(f"{self.describe()}: cannot be opened: {exc.orig}") from None
+        except SQLAlchemyError as exc:
+            # OperationalError: no server, wrong password; ProgrammingError: no right to create
+            # the tables (PostgreSQL 15 grants none in "public" but to the database's owner).
+            hint = ""
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501":
+                hint = "; the first run must be by a user who may create tables there (its owner)"
+            raise DatabaseError(
+                f"{self.describe()}: cannot be opened: {_reason(exc)}{hint}"
+            ) from None
 
     def describe(self) -> str:
         """Name the database for messages, without a password."""
@@ -94,12 +146,86 @@ class Database:
         try:
             with session.begin():
                 yield session
-        except OperationalError as exc:
-            raise DatabaseError(f"{self.describe()}: {exc.orig}") from None
+        except DataError as exc:
+            # SQLite stores any length; PostgreSQL enforces VARCHAR(n). Input is checked
+            # against the column lengths first (contact_fields), so this is the last guard.
+            raise DatabaseError(
+                f"{self.describe()}: a value does not fit its column ({_reason(exc)}); "
+                "nothing was changed"
+            ) from None
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"{self.describe()}: {exc}") from None
+            raise DatabaseError(f"{self.describe()}: {_reason(exc)}") from None
         finally:
             session.close()
+
+    @contextmanager
+    def exclusive(self, name: str, busy: str) -> Iterator[None]:
+        """Hold a lock named ``name`` while the block runs; raise DatabaseError(busy) if taken.
+
+        For what must not run twice at once, such as two ``send`` runs of one meeting: each
+        would send to the other's ``pending`` recipients. The lock goes with the process, so
+        one killed mid-run never leaves it behind (the next run resumes, sending.md).
+        PostgreSQL: a session-level advisory lock per name, on a connection held for the run.
+        SQLite: an flock on ``<database>-lock``, one for the whole file, whatever the name.
+        """
+        if self.is_postgresql:
+            with self._advisory_lock(name, busy):
+                yield
+        elif self.is_sqlite and sys.platform != "win32":
+            with self._file_lock(busy):
+                yield
+        else:
+            yield
+
+    @contextmanager
+    def _advisory_lock(self, name: str, busy: str) -> Iterator[None]:
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
+        try:
+            connection = self.engine.connect()
+        except OperationalError as exc:
+            raise DatabaseError(f"{self.describe()}: {_reason(exc)}") from None
+        try:
+            taken = connection.scalar(
+                text("SELECT pg_try_advisory_lock(:space, :key)"),
+                {"space": _LOCK_SPACE, "key": key},
+            )
+            connection.commit()  # a session lock outlives the transaction; hold no snapshot
+            if not taken:
+                raise DatabaseError(busy)
+            try:
+                yield
+            finally:
+                try:
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:space, :key)"),
+                        {"space": _LOCK_SPACE, "key": key},
+                    )
+                    connection.commit()
+                except SQLAlchemyError:
+                    connection.invalidate()  # closing the connection releases the lock
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _file_lock(self, busy: str) -> Iterator[None]:
+        import fcntl
+
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            yield  # nobody else can open it
+            return
+        # A separate file: SQLite's own POSIX locks on the database are dropped by any close()
+        # of that file in this process (sqlite.org/howtocorrupt.html 2.2).
+        path = Path(f"{database}-lock")
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DatabaseError(busy) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Release every connection."""

@@ -167,6 +167,30 @@ async def _run(
     now: datetime | None,
     env: Mapping[str, str] | None,
 ) -> SendReport:
+    args = (settings, db, meeting, planner, dry_run, password_prompt, progress, now, env)
+    if dry_run:
+        return await _attempt(*args)
+    # Two runs at once would each send to the other's pending recipients (a row stays pending
+    # until the server's answer): the second one stops here, before anything is written.
+    busy = (
+        f"{db.describe()}: another inviter send, cancel or remind is running; nothing was sent "
+        f"for '{meeting.slug}'; run this again when it has finished"
+    )
+    with db.exclusive(f"send {meeting.slug}", busy):
+        return await _attempt(*args)
+
+
+async def _attempt(
+    settings: Settings,
+    db: Database,
+    meeting: Meeting,
+    planner: Planner,
+    dry_run: bool,
+    password_prompt: PasswordPrompt | None,
+    progress: Callable[[Progress], None] | None,
+    now: datetime | None,
+    env: Mapping[str, str] | None,
+) -> SendReport:
     templates = Templates(settings.templates_dir)
     templates.check(meeting, settings.organizer)  # a template error stops here: nothing sent
     now = now or utcnow()
