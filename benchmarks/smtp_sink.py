@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,6 +27,9 @@ USER, PASSWORD = "bibliotek@example.org", "benchmark-passord"
 
 def main() -> None:
     """Serve until stdin closes."""
+    # aiosmtpd warns on every login that Session.login_data is deprecated (tests/smtpd.py's
+    # authenticator does not use it): one line per message would drown the figures.
+    warnings.simplefilter("ignore")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delay", type=float, default=0.05, help="seconds held after DATA")
     parser.add_argument("--tls", action="store_true", help="STARTTLS and a password login")
