@@ -26,6 +26,7 @@ _FOLD_OCTETS = 75  # RFC 5545 §3.1: lines SHOULD NOT be longer than 75 octets, 
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _PARAM_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_CARET_ESCAPE = re.compile(r"\^(?=[n'^])")
 
 
 # ---------------------------------------------------------------- the two builders
@@ -152,9 +153,12 @@ def quote_cn(name: str) -> str:
     """Return a CN parameter value in double quotes, never holding a quote or a line break.
 
     imip.md 5: icalendar writes ``"`` as RFC 6868 ``^'``, which some parsers show literally, so
-    a quote becomes a typographic one instead (“ and ” in turn).
+    a quote becomes a typographic one instead (“ and ” in turn). A caret is left alone, except
+    before ``n``, ``'`` or ``^``, where an RFC 6868 parser (ical.js, Thunderbird) would read an
+    escape: there it is written ``^^`` (§3), which such a parser reads back as one caret.
     """
     name = " ".join(_PARAM_UNSAFE.sub(" ", name).split())
+    name = _CARET_ESCAPE.sub("^^", name)
     parts = name.split('"')
     out = parts[0]
     for index, part in enumerate(parts[1:]):
