@@ -23,7 +23,7 @@ from inviter.db import Database
 from inviter.errors import InputError
 from inviter.pages import render_attendance_page
 from inviter.status import MeetingStatus, meeting_status
-from inviter.terminal import render_table
+from inviter.terminal import meeting_span, render_table
 
 FORMATS = ("csv", "html", "md", "json")
 SUFFIX_FORMATS = {".csv": "csv", ".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
@@ -254,7 +254,7 @@ def attendance_table(attendance: Attendance, *, color: bool = False) -> bytes:
         )
         colours.append([None, None, None, None, "yellow" if a.tentative else "dim"])
     m = attendance.meeting
-    lines = [f"{m.title} ({m.slug}), {m.start:%Y-%m-%d %H:%M}"]
+    lines = [f"{m.title} ({m.slug}), {meeting_span(m)}"]
     if attendance.cancelled:
         lines.append("This meeting is cancelled.")
     if rows:

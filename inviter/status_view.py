@@ -7,7 +7,7 @@ from typing import Any
 from inviter.config import Settings
 from inviter.db import Database
 from inviter.status import MeetingStatus, RecipientStatus, meeting_status
-from inviter.terminal import paint, render_table
+from inviter.terminal import meeting_span, paint, render_table
 
 _RSVP_COLOUR = {"accepted": "green", "declined": "red", "tentative": "yellow"}
 _DELIVERY_COLOUR = {"failed": "red", "uncertain": "yellow", "pending": "dim"}
@@ -75,7 +75,7 @@ def status_table(status: MeetingStatus, *, color: bool = False) -> str:
     """Render the counts and one row per recipient for a terminal."""
     meeting = status.meeting
     counts = status.counts
-    when = f"{meeting.start:%Y-%m-%d %H:%M}–{meeting.end:%H:%M}"
+    when = meeting_span(meeting)
     head = [f"{meeting.slug}: {meeting.title} ({when})"]
     if status.cancelled:
         head.append(paint("cancelled", "red", color))

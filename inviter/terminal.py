@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from inviter.config import Meeting
 from inviter.meetings import MeetingSummary
 
 _BOLD = "\x1b[1m"
@@ -59,16 +60,20 @@ def render_table(
     return "\n".join(out)
 
 
+def meeting_span(meeting: Meeting) -> str:
+    """Return ``2022-11-09 10:00–15:00``, or both dates for a meeting over several days."""
+    if meeting.start.date() == meeting.end.date():
+        return f"{meeting.start:%Y-%m-%d %H:%M}–{meeting.end:%H:%M}"
+    return f"{meeting.start:%Y-%m-%d %H:%M} – {meeting.end:%Y-%m-%d %H:%M}"
+
+
 def meetings_table(summaries: Sequence[MeetingSummary], *, color: bool = False) -> str:
     """Render ``meetings list`` for a terminal."""
     rows = []
     colours: list[list[str | None]] = []
     for s in summaries:
         m = s.meeting
-        if m.start.date() == m.end.date():
-            when = f"{m.start:%Y-%m-%d %H:%M}–{m.end:%H:%M}"
-        else:
-            when = f"{m.start:%Y-%m-%d %H:%M} – {m.end:%Y-%m-%d %H:%M}"
+        when = meeting_span(m)
         if s.cancelled:
             state, colour = "cancelled", "red"
         elif s.sequence is None or s.sent == 0:

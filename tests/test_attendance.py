@@ -247,7 +247,7 @@ def test_terminal_table(seeded: Path, invoke: Invoke) -> None:
     result = invoke("attendance", "--meeting", MEETING, "--include-tentative")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Temamøte: Litteratur og kultur (temamote-tromso), 2022-11-09 10:00"
+    assert lines[0] == "Temamøte: Litteratur og kultur (temamote-tromso), 2022-11-09 10:00–15:00"
     assert lines[1].split() == ["name", "organization", "municipality", "region", "note"]
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
     body = lines[3:-1]

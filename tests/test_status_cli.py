@@ -136,3 +136,12 @@ def test_status_unknown_meeting(project: Path, invoke: Invoke) -> None:
     result = invoke("status", "--meeting", "nope")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: inviter.toml: no meeting 'nope' (known: regionmote")
+
+
+def test_a_two_day_meeting_shows_both_dates(invoke: Invoke) -> None:
+    result = invoke("status", "--meeting", "biblioteksjefmote-2022")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "biblioteksjefmote-2022: Biblioteksjefmøtet for Troms fylke "
+        "(2022-10-11 10:00 – 2022-10-12 15:00)"
+    )
