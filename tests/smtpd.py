@@ -77,12 +77,14 @@ class RecordingHandler:
     logins: list[tuple[int, str, str]] = field(default_factory=list)  # connection, mech, user
     commands: list[str] = field(default_factory=list)
     clock: Callable[[], float] = time.time  # stamps Received.at (a fake clock in rate tests)
-    peak_connections: int = 0
+    peak_connections: int = 0  # TCP connections open at once, refused ones included
+    peak_served: int = 0  # connections open at once that were let past EHLO (not refused)
     connections_seen: int = 0
     _rcpt: dict[str, Plan] = field(default_factory=dict)
     _data: dict[str, Plan] = field(default_factory=dict)
     _drop: dict[str, Plan] = field(default_factory=dict)
     _active: set[Any] = field(default_factory=set)
+    _served: set[Any] = field(default_factory=set)
     _count: dict[int, int] = field(default_factory=dict)
     _numbers: dict[Any, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -116,9 +118,16 @@ class RecordingHandler:
             self.peak_connections = max(self.peak_connections, len(self._active))
             return len(self._active)
 
+    def serve(self, peer: Any) -> None:
+        """Count a connection the limit lets through, for the ``peak_served`` high-water mark."""
+        with self.lock:
+            self._served.add(peer)
+            self.peak_served = max(self.peak_served, len(self._served))
+
     def closed(self, peer: Any) -> None:
         with self.lock:
             self._active.discard(peer)
+            self._served.discard(peer)
 
     def number(self, session: Any) -> int:
         with self.lock:
@@ -219,6 +228,9 @@ class CountingSMTP(SMTP):
         if first and self.session is not None:
             self._peer_key = self.session.peer
             self._active_now = self.event_handler.opened(self._peer_key)
+            limit = self.event_handler.max_connections
+            if limit is None or self._active_now <= limit:
+                self.event_handler.serve(self._peer_key)
 
     def connection_lost(self, error: Exception | None) -> None:
         self.event_handler.closed(getattr(self, "_peer_key", None))
@@ -305,6 +317,7 @@ class SmtpServer:
         with self.handler.lock:
             self.handler.connections_seen = 0
             self.handler.peak_connections = 0
+            self.handler.peak_served = 0
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -193,9 +193,15 @@ def test_too_many_connections_432_shrinks_the_pool() -> None:
         run, mailer = deliver(server, jobs(20), concurrency=5)
     assert set(run.statuses().values()) == {SENT}
     assert len(handler.messages) == 20
-    assert mailer.allowed <= 2
-    used = {m.connection for m in handler.messages}
-    assert len(used) <= 2, (used, handler.connections_seen, [o.response for o in run.interim])
+    # Five connections tried at once: the three past the limit were refused (432 at the EHLO
+    # aiosmtplib sends before the first MAIL, or the close that follows it), each message retried.
+    refused = [o for o in run.interim if o.code == 432 or "closed the connection" in o.response]
+    assert len(refused) >= 3, [o.response for o in run.interim]
+    assert handler.peak_connections > 2
+    assert mailer.allowed <= 2  # the pool shrank
+    # Never more than two served at once. Over the run a connection that was given up may be
+    # replaced by a new one, so more than two distinct connections may carry messages.
+    assert handler.peak_served <= 2, handler.peak_served
 
 
 def test_drop_after_data_is_retried_with_the_same_message_id() -> None:
