@@ -68,6 +68,7 @@ class Plan:
     sequence: int
     batch: str = ""
     targets: list[tuple[Recipient, Delivery | None]] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)  # the written rows' ids (writing planner)
     skipped: list[str] = field(default_factory=list)
     failed_before: list[RecipientResult] = field(default_factory=list)
     left_audience: list[str] = field(default_factory=list)
@@ -132,8 +133,13 @@ def _pending(
     plan: Plan,
     contacts: Mapping[str, Contact],
 ) -> None:
-    """Create (or reuse) a pending row with a fixed Message-ID for every target."""
-    targets: list[tuple[Recipient, Delivery | None]] = []
+    """Create (or reuse) a pending row with a fixed Message-ID for every target.
+
+    The rows are flushed a few hundred at a time and only their ids kept (``plan.pending``):
+    holding every row object and its recipient for the whole run made memory grow with the
+    audience (benchmarks/RESULTS.md, 7.7 KiB a contact). The sender reads them back in batches.
+    """
+    chunk: list[Delivery] = []
     for recipient, row in plan.targets:
         if row is None:
             row = Delivery(
@@ -151,9 +157,23 @@ def _pending(
         row.contact_id = contact.id if contact else row.contact_id
         row.name = recipient.name
         row.status = PENDING
-        targets.append((recipient, row))
+        chunk.append(row)
+        if len(chunk) >= _CHUNK:
+            _flush(session, plan, chunk)
+    _flush(session, plan, chunk)
+    plan.targets = []
+
+
+_CHUNK = 500
+
+
+def _flush(session: Session, plan: Plan, rows: list[Delivery]) -> None:
+    """Write the rows, keep their ids, and let the session forget them."""
     session.flush()
-    plan.targets = targets
+    for row in rows:
+        plan.pending.append(row.id)
+        session.expunge(row)
+    rows.clear()
 
 
 def plan_request(

@@ -15,10 +15,12 @@ calendar entry. A 5xx failure is not repeated by later runs unless ``--to`` name
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inviter.config import Meeting, Settings
@@ -26,7 +28,7 @@ from inviter.credentials import PasswordPrompt, resolve_credentials
 from inviter.db import Database
 from inviter.mailer import Job, Mailer, Outcome
 from inviter.messages import Recipient, build_message, new_message_id
-from inviter.models import FAILED, SENT, UNCERTAIN, Delivery, utcnow
+from inviter.models import FAILED, SENT, UNCERTAIN, Contact, Delivery, utcnow
 from inviter.plans import (
     Kind,
     Plan,
@@ -36,6 +38,7 @@ from inviter.plans import (
     plan_reminder,
     plan_request,
 )
+from inviter.recorder import Record, Recorder
 from inviter.templates import Templates
 from inviter.transport import OutboxTransport, SmtpTransport, Transport
 
@@ -62,7 +65,11 @@ class SendReport:
     transport: str
     destination: str
     dry_run: bool = False
-    results: list[RecipientResult] = field(default_factory=list)
+    # Per recipient only the addresses reached and the ones to tell about (failed, uncertain,
+    # flagged duplicates): a full result a recipient made memory grow with the audience.
+    sent: list[str] = field(default_factory=list)
+    noted: list[RecipientResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # already had this version
     failed_before: list[RecipientResult] = field(default_factory=list)  # 5xx earlier
     left_audience: list[str] = field(default_factory=list)
@@ -70,19 +77,37 @@ class SendReport:
     rendered: int = 0
     planned: list[str] = field(default_factory=list)  # a dry run's recipients
 
+    def add(self, result: RecipientResult) -> None:
+        """Count one recipient's final outcome; keep it whole if it is worth telling about."""
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        if result.status == SENT and not result.possible_duplicate:
+            self.sent.append(result.email)
+        else:
+            self.noted.append(result)
+
+    @property
+    def results(self) -> list[RecipientResult]:
+        """Every recipient's outcome in this run (those simply sent without their names)."""
+        return [RecipientResult(email, "", SENT) for email in self.sent] + self.noted
+
+    @property
+    def finished(self) -> int:
+        """How many recipients had a final outcome in this run."""
+        return sum(self.counts.values())
+
     def count(self, status: str) -> int:
         """Return how many recipients ended with ``status`` in this run."""
-        return sum(r.status == status for r in self.results)
+        return self.counts.get(status, 0)
 
     @property
     def problems(self) -> list[RecipientResult]:
         """The recipients who failed or whose outcome is unknown."""
-        return [r for r in self.results if r.status in (FAILED, UNCERTAIN)]
+        return [r for r in self.noted if r.status in (FAILED, UNCERTAIN)]
 
     @property
     def duplicates(self) -> list[RecipientResult]:
         """Sent, but maybe twice (flagged; same Message-ID and calendar UID)."""
-        return [r for r in self.results if r.possible_duplicate and r.status == SENT]
+        return [r for r in self.noted if r.possible_duplicate and r.status == SENT]
 
 
 Planner = Callable[[Session, bool], Plan]
@@ -210,59 +235,51 @@ async def _attempt(
         uninvited=draft.uninvited,
     )
 
-    def render(recipient: Recipient, plan: Plan, message_id: str) -> Callable[[], bytes]:
-        def build() -> bytes:
-            return build_message(
-                meeting,
-                settings.organizer,
-                recipient,
-                kind=plan.kind,
-                uid=plan.uid,
-                sequence=plan.sequence,
-                now=now,
-                message_id=message_id,
-                templates=templates,
-            )
-
-        return build
+    def build(recipient: Recipient, kind: Kind, uid: str, sequence: int, message_id: str) -> bytes:
+        return build_message(
+            meeting,
+            settings.organizer,
+            recipient,
+            kind=kind,
+            uid=uid,
+            sequence=sequence,
+            now=now,
+            message_id=message_id,
+            templates=templates,
+        )
 
     if dry_run:
         for recipient, row in draft.targets:
             message_id = row.message_id if row else new_message_id(settings.organizer)
-            render(recipient, draft, message_id)()
+            build(recipient, draft.kind, draft.uid, draft.sequence, message_id)
             report.rendered += 1
             report.planned.append(recipient.email)
         return report
     if not draft.targets:
         return report  # nothing to do: no connection, no password asked
-    transport = _transport(settings, os.environ if env is None else env, password_prompt)
     total = len(draft.targets)
+    draft.targets = []  # the writing planner makes its own; these would last the whole run
+    transport = _transport(settings, os.environ if env is None else env, password_prompt)
     finished = 0
-    names: dict[int, str] = {}
-    earlier: dict[int, int] = {}
     if progress:
         progress(Progress(0, total, "", "start"))
 
-    def record(outcome: Outcome) -> None:
+    async def record(outcome: Outcome) -> None:
         nonlocal finished
         job = outcome.job
+        assert isinstance(job, _Message)
         response = outcome.response
         if outcome.status == SENT and job.possible_duplicate:
             response = f"{response} ({DUPLICATE_NOTE})"
-        with db.session() as session:
-            row = session.get(Delivery, job.key)
-            if row is not None:
-                row.status = outcome.status
-                row.attempts = earlier[job.key] + job.attempts
-                row.code = outcome.code
-                row.response = response
+        attempts = job.earlier + job.attempts
+        await recorder.record(Record(job.key, outcome.status, attempts, outcome.code, response))
         if not outcome.final:
             return
         finished += 1
-        report.results.append(
+        report.add(
             RecipientResult(
                 job.recipient,
-                names[job.key],
+                job.name,
                 outcome.status,
                 outcome.code,
                 outcome.response,
@@ -272,30 +289,85 @@ async def _attempt(
         if progress:
             progress(Progress(finished, total, job.recipient, outcome.status))
 
+    async def jobs(plan: Plan) -> AsyncIterator[Job]:
+        """Read the pending rows back a batch at a time, as the connections need them."""
+        ids = plan.pending
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            for row in await recorder.call(partial(_load, ids=chunk)):
+                yield _Message(
+                    row.row_id,
+                    row.recipient.email,
+                    row.message_id,
+                    partial(
+                        build, row.recipient, plan.kind, plan.uid, plan.sequence, row.message_id
+                    ),
+                    name=row.recipient.name,
+                    earlier=row.attempts,
+                )
+
     send = settings.send
-    async with Mailer(
-        transport,
-        sender=settings.organizer.email,
-        concurrency=send.concurrency,
-        rate_per_minute=send.rate_per_minute,
-        retries=send.retries,
-        retry_delay=send.retry_delay,
-        on_outcome=record,
-    ) as mailer:
+    async with (
+        Recorder(db) as recorder,
+        Mailer(
+            transport,
+            sender=settings.organizer.email,
+            concurrency=send.concurrency,
+            rate_per_minute=send.rate_per_minute,
+            retries=send.retries,
+            retry_delay=send.retry_delay,
+            on_outcome=record,
+        ) as mailer,
+    ):
         # Connected and logged in: only now is anything written.
         with db.session() as session:
             plan = planner(session, True)
-            jobs = []
-            for recipient, row in plan.targets:
-                assert row is not None  # the writing planner made every row
-                names[row.id] = recipient.name
-                earlier[row.id] = row.attempts
-                jobs.append(
-                    Job(row.id, row.email, row.message_id, render(recipient, plan, row.message_id))
-                )
         report.sequence = plan.sequence
-        await mailer.deliver(jobs)
+        await mailer.deliver(jobs(plan), total=len(plan.pending))
     return report
+
+
+# Pending rows read back per transaction: a few hundred keep memory flat and the reads rare.
+_BATCH = 200
+
+
+@dataclass
+class _Message(Job):
+    """A mailer job with what the report and the row need: the name, the earlier attempts."""
+
+    name: str = ""
+    earlier: int = 0
+
+
+@dataclass(frozen=True)
+class _Row:
+    row_id: int
+    message_id: str
+    attempts: int
+    recipient: Recipient
+
+
+def _load(session: Session, *, ids: list[int]) -> list[_Row]:
+    """Return the pending rows ``ids`` in that order, each with its recipient.
+
+    The recipient is the row's contact when it still has this address (the writing planner set
+    ``contact_id`` from the address), else the address and the name the row recorded: the same
+    choice plans._recipient makes.
+    """
+    query = (
+        select(Delivery.id, Delivery.email, Delivery.name, Delivery.message_id, Delivery.attempts)
+        .add_columns(Contact)
+        .outerjoin(Contact, Contact.id == Delivery.contact_id)
+        .where(Delivery.id.in_(ids))
+    )
+    found = {}
+    for row_id, email, name, message_id, attempts, contact in session.execute(query):
+        if contact is not None and contact.email == email:
+            recipient = Recipient.from_contact(contact)
+        else:
+            recipient = Recipient(email=email, name=name)
+        found[row_id] = _Row(row_id, message_id, attempts, recipient)
+    return [found[i] for i in ids if i in found]
 
 
 def _transport(
@@ -328,18 +400,18 @@ def describe_report(report: SendReport) -> str:
             "nothing recorded, no connection made"
         )
         lines += [f"    {email}" for email in report.planned]
-    elif not report.results:
+    elif not report.finished:
         lines.append(f"  nothing to send: {_nobody(report)}")
     else:
         lines.append(f"  sent: {report.count(SENT)}")
     if report.skipped:
         label = "already answered" if report.kind == "reminder" else "already had it"
         lines.append(f"  {label}: {len(report.skipped)}")
-    failed = [r for r in report.results if r.status == FAILED]
+    failed = [r for r in report.noted if r.status == FAILED]
     if failed:
         lines.append(f"  failed: {len(failed)}")
         lines += [f"    {r.email}: {_answer(r)}" for r in failed]
-    uncertain = [r for r in report.results if r.status == UNCERTAIN]
+    uncertain = [r for r in report.noted if r.status == UNCERTAIN]
     if uncertain:
         lines.append(
             f"  uncertain: {len(uncertain)} (the answer was lost after the message went out; "
@@ -367,7 +439,7 @@ def describe_report(report: SendReport) -> str:
     if report.uninvited:
         lines.append(f"  uninvited earlier, not sent: {len(report.uninvited)}")
         lines += [f"    {email}" for email in report.uninvited]
-    if report.transport == "outbox" and report.results:
+    if report.transport == "outbox" and report.finished:
         lines.append(
             f"Nothing left this machine: the messages are files in {report.destination} "
             '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.'

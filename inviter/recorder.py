@@ -1,0 +1,168 @@
+"""The database work of a send run, done in one thread beside the event loop.
+
+Recording an outcome (an UPDATE and a commit) in the event loop stops every connection while it
+runs (benchmarks/RESULTS.md: ≈ 0.8 ms a message with the ORM, during which the other
+connections' answers wait). Here one thread does it: outcomes that arrive while a commit is
+under way are written together in the next transaction (group commit), and each caller waits
+for the commit that holds its outcome, so "sent" is still on disk before that connection's next
+message is counted as done (sending.md). Reads of the next jobs go through the same thread, so
+on SQLite (where every transaction takes the write lock, db.py) they take turns with the
+commits instead of waiting on them in the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.orm import Session
+
+from inviter.db import Database
+from inviter.models import Delivery
+
+T = TypeVar("T")
+
+_TABLE = Delivery.__table__
+assert isinstance(_TABLE, Table)
+# One statement for every outcome: Core executemany, no ORM identity map or flush.
+_RECORD = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        status=bindparam("status"),
+        attempts=bindparam("attempts"),
+        code=bindparam("code"),
+        response=bindparam("response"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What one attempt came to, for its Delivery row."""
+
+    row_id: int
+    status: str
+    attempts: int
+    code: int | None
+    response: str
+
+
+@dataclass
+class _Task:
+    future: asyncio.Future[Any]
+    record: Record | None = None
+    call: Callable[[Session], Any] | None = None
+
+
+class Recorder:
+    """``async with Recorder(db) as recorder:`` runs the thread for the length of a send."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="inviter-recorder", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def __aenter__(self) -> Recorder:
+        self._loop = asyncio.get_running_loop()
+        self._thread.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._tasks.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+    async def record(self, record: Record) -> None:
+        """Write one outcome; return when it is committed (raise DatabaseError if it fails)."""
+        await self._submit(_Task(self._future(), record=record))
+
+    async def call(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in its own transaction in the thread; return its result."""
+        result: T = await self._submit(_Task(self._future(), call=work))
+        return result
+
+    def _future(self) -> asyncio.Future[Any]:
+        assert self._loop is not None, "use the recorder inside async with"
+        return self._loop.create_future()
+
+    async def _submit(self, task: _Task) -> Any:
+        self._tasks.put(task)
+        return await task.future
+
+    # -- in the thread
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self._tasks.get()
+            if first is None:
+                return
+            batch = [first]
+            while True:  # everything queued meanwhile goes into the same commit
+                try:
+                    more = self._tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            records = [t for t in batch if t.record is not None]
+            if records:
+                self._commit(records)
+            for task in batch:
+                if task.call is not None:
+                    self._call(task)
+
+    def _commit(self, tasks: list[_Task]) -> None:
+        rows = [
+            {
+                "row_id": r.row_id,
+                "status": r.status,
+                "attempts": r.attempts,
+                "code": r.code,
+                "response": r.response,
+            }
+            for r in (t.record for t in tasks)
+            if r is not None
+        ]
+        try:
+            with self.db.session() as session:
+                session.connection().execute(_RECORD, rows)
+        except Exception as exc:  # handed to every waiting caller
+            for task in tasks:
+                self._settle(task.future, None, exc)
+            return
+        for task in tasks:
+            self._settle(task.future, None, None)
+
+    def _call(self, task: _Task) -> None:
+        assert task.call is not None
+        try:
+            with self.db.session() as session:
+                result = task.call(session)
+        except Exception as exc:  # handed to the caller
+            self._settle(task.future, None, exc)
+            return
+        self._settle(task.future, result, None)
+
+    def _settle(self, future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+        assert self._loop is not None
+
+        def settle() -> None:
+            if future.done():
+                return  # the caller was cancelled (Ctrl-C): the commit stands regardless
+            if exc is not None:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        with suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            self._loop.call_soon_threadsafe(settle)
