@@ -4,12 +4,16 @@ A planner runs twice per run: first read-only, to report bad input before anythi
 then, once the server has accepted the login, in the one short transaction that writes a
 ``pending`` Delivery with a fixed Message-ID for every target (sending.md: record "sent" only
 after the 250, so a crash leaves a row for every message that may have gone out).
+
+Neither pass holds the audience: it is read a page at a time (keyset on the e-mail address),
+and a target is counted, written or kept as the mode asks (benchmarks/RESULTS.md: loading the
+whole audience as ORM objects made memory grow 2.4 KiB a contact).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -18,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inviter.addresses import normalize_email
-from inviter.audience import select_audience
+from inviter.audience import audience_query
 from inviter.config import Meeting, Settings
 from inviter.errors import InputError
 from inviter.meetings import (
@@ -45,6 +49,9 @@ from inviter.models import (
 from inviter.status import latest_replies
 
 Kind = Literal["request", "cancel", "reminder"]
+# check: read-only, count the targets; list: read-only, keep them (a dry run renders each);
+# write: write a pending row for each, keep only the rows' ids.
+Mode = Literal["check", "list", "write"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,8 @@ class Plan:
     uid: str
     sequence: int
     batch: str = ""
-    targets: list[tuple[Recipient, Delivery | None]] = field(default_factory=list)
+    targets: list[tuple[Recipient, Delivery | None]] = field(default_factory=list)  # list mode
+    total: int = 0  # how many targets, in every mode
     pending: list[int] = field(default_factory=list)  # the written rows' ids (writing planner)
     skipped: list[str] = field(default_factory=list)
     failed_before: list[RecipientResult] = field(default_factory=list)
@@ -109,13 +117,16 @@ def _invited(rows: list[Delivery]) -> tuple[set[str], set[str]]:
     return set(last_request) - uninvited, uninvited
 
 
-def _find(
-    rows: list[Delivery], email: str, kind: str, sequence: int, batch: str = ""
-) -> Delivery | None:
+def _index(rows: list[Delivery], kind: str, sequence: int) -> dict[str, Delivery]:
+    """Return the first row of each address for this kind and version (no reminder batch).
+
+    A dict, not a scan of the rows per recipient: that was quadratic in the audience.
+    """
+    found: dict[str, Delivery] = {}
     for row in rows:
-        if (row.email, row.kind, row.sequence, row.batch) == (email, kind, sequence, ""):
-            return row
-    return None
+        if (row.kind, row.sequence, row.batch) == (kind, sequence, ""):
+            found.setdefault(row.email, row)
+    return found
 
 
 def _permanent(row: Delivery) -> bool:
@@ -126,99 +137,139 @@ def _result(row: Delivery) -> RecipientResult:
     return RecipientResult(row.email, row.name, row.status, row.code, row.response)
 
 
-def _pending(
-    session: Session,
-    settings: Settings,
-    state: MeetingState,
-    plan: Plan,
-    contacts: Mapping[str, Contact],
-) -> None:
-    """Create (or reuse) a pending row with a fixed Message-ID for every target.
+class _Targets:
+    """Take the plan's targets one at a time: count them, keep them, or write their rows.
 
-    The rows are flushed a few hundred at a time and only their ids kept (``plan.pending``):
+    Written rows are flushed a few hundred at a time and only their ids kept (``plan.pending``):
     holding every row object and its recipient for the whole run made memory grow with the
-    audience (benchmarks/RESULTS.md, 7.7 KiB a contact). The sender reads them back in batches.
+    audience (benchmarks/RESULTS.md). The sender reads them back in batches.
     """
-    chunk: list[Delivery] = []
-    for recipient, row in plan.targets:
+
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        state: MeetingState | None,
+        plan: Plan,
+        mode: Mode,
+    ) -> None:
+        self.session, self.settings, self.state, self.plan, self.mode = (
+            session,
+            settings,
+            state,
+            plan,
+            mode,
+        )
+        self.chunk: list[Delivery] = []
+
+    def add(self, recipient: Recipient, row: Delivery | None, contact_id: int | None) -> None:
+        """Take one target: its recipient, its earlier row if any, its contact's id if any."""
+        plan = self.plan
+        plan.total += 1
+        if self.mode == "list":
+            plan.targets.append((recipient, row))
+        if self.mode != "write":
+            return
+        assert self.state is not None  # the writing planners make or require the state
         if row is None:
             row = Delivery(
-                meeting_id=state.id,
+                meeting_id=self.state.id,
                 email=recipient.email,
                 kind=plan.kind,
                 sequence=plan.sequence,
-                transport=settings.send.transport,
+                transport=self.settings.send.transport,
                 batch=plan.batch,
-                message_id=new_message_id(settings.organizer),
+                message_id=new_message_id(self.settings.organizer),
                 attempts=0,
             )
-            session.add(row)
-        contact = contacts.get(recipient.email)
-        row.contact_id = contact.id if contact else row.contact_id
+            self.session.add(row)
+        row.contact_id = contact_id if contact_id is not None else row.contact_id
         row.name = recipient.name
         row.status = PENDING
-        chunk.append(row)
-        if len(chunk) >= _CHUNK:
-            _flush(session, plan, chunk)
-    _flush(session, plan, chunk)
-    plan.targets = []
+        self.chunk.append(row)
+        if len(self.chunk) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows taken so far, keep their ids, and let the session forget them."""
+        if not self.chunk:
+            return
+        self.session.flush()
+        for row in self.chunk:
+            self.plan.pending.append(row.id)
+            self.session.expunge(row)
+        self.chunk.clear()
 
 
 _CHUNK = 500
+_PAGE = 500  # contacts read per query of the audience
 
 
-def _flush(session: Session, plan: Plan, rows: list[Delivery]) -> None:
-    """Write the rows, keep their ids, and let the session forget them."""
-    session.flush()
-    for row in rows:
-        plan.pending.append(row.id)
-        session.expunge(row)
-    rows.clear()
+def _audience(session: Session, meeting: Meeting) -> Iterator[Contact]:
+    """Yield the meeting's contacts in e-mail order, a page at a time, forgetting each page."""
+    query = audience_query(meeting.audience)
+    last: str | None = None
+    while True:
+        page = query if last is None else query.where(Contact.email > last)
+        contacts = list(session.scalars(page.limit(_PAGE)))
+        yield from contacts
+        if len(contacts) < _PAGE:
+            return
+        last = contacts[-1].email
+        for contact in contacts:
+            if contact in session:
+                session.expunge(contact)
 
 
 def plan_request(
-    session: Session, settings: Settings, meeting: Meeting, to: list[str], write: bool
+    session: Session, settings: Settings, meeting: Meeting, to: list[str], mode: Mode
 ) -> Plan:
     state = get_state(session, meeting)
     if state is not None and state.cancelled:
         raise InputError(
             f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent"
         )
-    if write:
+    if mode == "write":
         state = ensure_state(session, meeting, settings.organizer)
         sequence = advance_version(session, state, meeting)
     else:
         sequence = planned_sequence(session, state, meeting) if state else 0
     uid = state.uid if state else new_uid(settings.organizer)  # dry run of a new meeting
-    audience = {c.email: c for c in select_audience(session, meeting)}
     rows = _rows(session, state, settings.send.transport)
     invited, uninvited = _invited(rows)
-    _check_to(session, to, audience, meeting)
+    _check_to(session, to, meeting)
     plan = Plan("request", uid, sequence)
-    plan.left_audience = sorted(invited - set(audience))
-    for email, contact in audience.items():
-        if to and email not in to:
+    targets = _Targets(session, settings, state, plan, mode)
+    earlier = _index(rows, REQUEST, sequence)
+    left = set(invited)  # what remains after the walk has left the audience
+    wanted = set(to)
+    for contact in _audience(session, meeting):
+        email = contact.email
+        left.discard(email)
+        if to and email not in wanted:
             continue
         if email in uninvited:
             plan.uninvited.append(email)
             continue
-        row = _find(rows, email, REQUEST, sequence)
+        row = earlier.get(email)
         if row is not None and row.status == SENT:
             plan.skipped.append(email)
         elif row is not None and _permanent(row) and not to:
             plan.failed_before.append(_result(row))
         else:
-            plan.targets.append((Recipient.from_contact(contact), row))
-    if write and state is not None:
-        _pending(session, settings, state, plan, audience)
+            targets.add(Recipient.from_contact(contact), row, contact.id)
+    targets.flush()
+    plan.left_audience = sorted(left)
     return plan
 
 
-def _check_to(
-    session: Session, to: list[str], audience: Mapping[str, Contact], meeting: Meeting
-) -> None:
+def _check_to(session: Session, to: list[str], meeting: Meeting) -> None:
+    if not to:
+        return
+    query = audience_query(meeting.audience).where(Contact.email.in_(to))
+    found = set(session.scalars(query.with_only_columns(Contact.email)))
     for email in to:
-        if email in audience:
+        if email in found:
             continue
         known = session.scalar(select(Contact.id).where(Contact.email == email))
         where = f"not in the audience of meeting '{meeting.slug}'" if known else "not a contact"
@@ -226,7 +277,7 @@ def _check_to(
 
 
 def plan_cancel(
-    session: Session, settings: Settings, meeting: Meeting, to: list[str], write: bool
+    session: Session, settings: Settings, meeting: Meeting, to: list[str], mode: Mode
 ) -> Plan:
     state = get_state(session, meeting)
     rows = _rows(session, state, settings.send.transport)
@@ -245,25 +296,26 @@ def plan_cancel(
                 f"--to {email}: was never sent the invitation to '{meeting.slug}'; nothing was sent"
             )
     plan = Plan("cancel", state.uid, sequence)
+    targets = _Targets(session, settings, state, plan, mode)
+    earlier = _index(rows, CANCEL, sequence)
     for email in to or sorted(invited):
         if email in uninvited:
             plan.skipped.append(email)
             continue
-        row = _find(rows, email, CANCEL, sequence)
+        row = earlier.get(email)
         if row is not None and row.status == SENT:
             plan.skipped.append(email)
             continue
-        plan.targets.append((_recipient(session, email, rows), row))
-    if write:
-        if not to or invited <= set(to):
-            state.cancelled = True
-        contacts = _contacts(session, [r.email for r, _ in plan.targets])
-        _pending(session, settings, state, plan, contacts)
+        recipient, contact_id = _recipient(session, email, rows)
+        targets.add(recipient, row, contact_id)
+    targets.flush()
+    if mode == "write" and (not to or invited <= set(to)):
+        state.cancelled = True
     return plan
 
 
 def plan_reminder(
-    session: Session, settings: Settings, meeting: Meeting, write: bool, now: datetime
+    session: Session, settings: Settings, meeting: Meeting, mode: Mode, now: datetime
 ) -> Plan:
     state = get_state(session, meeting)
     if state is None:
@@ -306,22 +358,18 @@ def plan_reminder(
         plan.batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         emails = sorted(unanswered)
     plan.skipped = sorted((current & invited) - unanswered)  # they answered already
-    plan.targets = [(_recipient(session, e, rows), unfinished.get(e)) for e in emails]
-    if write:
-        _pending(session, settings, state, plan, _contacts(session, emails))
+    targets = _Targets(session, settings, state, plan, mode)
+    for email in emails:
+        recipient, contact_id = _recipient(session, email, rows)
+        targets.add(recipient, unfinished.get(email), contact_id)
+    targets.flush()
     return plan
 
 
-def _contacts(session: Session, emails: list[str]) -> dict[str, Contact]:
-    if not emails:
-        return {}
-    return {c.email: c for c in session.scalars(select(Contact).where(Contact.email.in_(emails)))}
-
-
-def _recipient(session: Session, email: str, rows: list[Delivery]) -> Recipient:
-    """Return the recipient for an address: the contact if it still exists, else the record."""
+def _recipient(session: Session, email: str, rows: list[Delivery]) -> tuple[Recipient, int | None]:
+    """Return an address's recipient and contact id: the contact's, else the record's name."""
     contact = session.scalar(select(Contact).where(Contact.email == email))
     if contact is not None:
-        return Recipient.from_contact(contact)
+        return Recipient.from_contact(contact), contact.id
     name = next((r.name for r in reversed(rows) if r.email == email and r.name), "")
-    return Recipient(email=email, name=name)
+    return Recipient(email=email, name=name), None

@@ -31,6 +31,7 @@ from inviter.messages import Recipient, build_message, new_message_id
 from inviter.models import FAILED, SENT, UNCERTAIN, Contact, Delivery, utcnow
 from inviter.plans import (
     Kind,
+    Mode,
     Plan,
     RecipientResult,
     addresses,
@@ -110,7 +111,7 @@ class SendReport:
         return [r for r in self.noted if r.possible_duplicate and r.status == SENT]
 
 
-Planner = Callable[[Session, bool], Plan]
+Planner = Callable[[Session, Mode], Plan]
 
 
 # ---------------------------------------------------------------- the three commands
@@ -132,8 +133,8 @@ async def send_invitations(
     meeting = settings.meeting(slug)
     wanted = addresses(to)
 
-    def plan(session: Session, write: bool) -> Plan:
-        return plan_request(session, settings, meeting, wanted, write)
+    def plan(session: Session, mode: Mode) -> Plan:
+        return plan_request(session, settings, meeting, wanted, mode)
 
     return await _run(settings, db, meeting, plan, dry_run, password_prompt, progress, now, env)
 
@@ -153,8 +154,8 @@ async def cancel_meeting(
     meeting = settings.meeting(slug)
     wanted = addresses(to)
 
-    def plan(session: Session, write: bool) -> Plan:
-        return plan_cancel(session, settings, meeting, wanted, write)
+    def plan(session: Session, mode: Mode) -> Plan:
+        return plan_cancel(session, settings, meeting, wanted, mode)
 
     return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
 
@@ -172,8 +173,8 @@ async def remind_meeting(
     """Send the current invitation again, with reminder text, to those who have not answered."""
     meeting = settings.meeting(slug)
 
-    def plan(session: Session, write: bool) -> Plan:
-        return plan_reminder(session, settings, meeting, write, now or utcnow())
+    def plan(session: Session, mode: Mode) -> Plan:
+        return plan_reminder(session, settings, meeting, mode, now or utcnow())
 
     return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
 
@@ -220,7 +221,8 @@ async def _attempt(
     templates.check(meeting, settings.organizer)  # a template error stops here: nothing sent
     now = now or utcnow()
     with db.session() as session:
-        draft = planner(session, False)  # bad --to and the like are reported before connecting
+        # Bad --to and the like are reported before connecting; only a dry run keeps the targets.
+        draft = planner(session, "list" if dry_run else "check")
     name = settings.send.transport
     report = SendReport(
         meeting=meeting.slug,
@@ -255,10 +257,9 @@ async def _attempt(
             report.rendered += 1
             report.planned.append(recipient.email)
         return report
-    if not draft.targets:
+    if not draft.total:
         return report  # nothing to do: no connection, no password asked
-    total = len(draft.targets)
-    draft.targets = []  # the writing planner makes its own; these would last the whole run
+    total = draft.total
     transport = _transport(settings, os.environ if env is None else env, password_prompt)
     finished = 0
     if progress:
@@ -321,7 +322,7 @@ async def _attempt(
     ):
         # Connected and logged in: only now is anything written.
         with db.session() as session:
-            plan = planner(session, True)
+            plan = planner(session, "write")
         report.sequence = plan.sequence
         await mailer.deliver(jobs(plan), total=len(plan.pending))
     return report
