@@ -12,11 +12,13 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inviter.config import Organizer
 from inviter.errors import InputError, TemplateError
 from inviter.ics import build_cancel, build_request
-from inviter.messages import Recipient, build_message, new_message_id
+from inviter.messages import Recipient, _encode_words, build_message, new_message_id
 from inviter.models import Contact
 from inviter.templates import Templates
 from tests.invitations_support import (
@@ -401,3 +403,30 @@ def test_building_a_message_takes_a_few_milliseconds():
     # sending.md: EmailMessage(policy.SMTP) needs 1.9 ms; measured here about 1 ms. The bound
     # leaves room for slow CI machines while catching a regression to per-part re-parsing.
     assert each < 0.01, f"{each * 1000:.2f} ms a message"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(["To", "From", "Subject"]),
+    value=st.text(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029"),
+        min_size=1,
+        max_size=120,
+    ).filter(lambda text: not text.isascii()),
+)
+def test_encoded_words_decode_back_exactly_and_keep_to_the_lengths(field, value):
+    # RFC 2047 §2 (a word at most 75), §5 (whole characters, the phrase's safe set), RFC 5322
+    # §2.1.1 (lines at most 78 with "Field: " in front of the first).
+    folded = _encode_words(field, value)
+    assert folded.isascii()
+    lines = f"{field}: {folded}".split("\r\n")
+    assert all(len(line) <= 78 for line in lines), lines
+    assert all(line.startswith(" ") for line in lines[1:])
+    words = folded.replace("\r\n ", " ").split(" ")
+    for word in words:
+        assert len(word) <= 75
+        assert re.fullmatch(r"=\?utf-8\?q\?[A-Za-z0-9!*+/=_-]*\?=", word), word
+        # Each word decodes alone: no multi-octet character is split between two words.
+        [(raw, charset)] = decode_header(word)
+        raw.decode(charset)
+    assert str(make_header(decode_header(folded.replace("\r\n ", " ")))) == value
