@@ -286,6 +286,7 @@ class Mailer:
         self._first: Connection | None = None
         self._fatal: str | None = None
         self._alive = 0
+        self._fresh: set[int] = set()  # ids of connections that have carried no message yet
 
     async def __aenter__(self) -> Mailer:
         self._first = await self._open()
@@ -311,6 +312,7 @@ class Mailer:
         connection = self.transport.connection()
         await connection.open()
         self.connections_opened += 1
+        self._fresh.add(id(connection))
         return connection
 
     async def deliver(
@@ -429,10 +431,17 @@ class Mailer:
             return connection
         except ConnectionDropped as exc:
             await connection.close()
+            if id(connection) in self._fresh and self._alive > 1:
+                # A new connection lost before its first message while another one works was
+                # one too many: the server answers 432 and closes (Microsoft 365 past three),
+                # and the close can arrive before the 432 is read. The pool shrinks, as on 432.
+                self.allowed = max(1, min(self.allowed, self._alive - 1))
+            self._fresh.discard(id(connection))
             if exc.uncertain:
                 job.possible_duplicate = True
             await self._retry_or_fail(job, queue, None, exc.reason)
             return None
+        self._fresh.discard(id(connection))
         # Recorded (committed) before this connection takes its next message: after a kill, at
         # most one message a connection can have arrived unrecorded.
         await self._final(job, SENT, accepted.code, accepted.response)
