@@ -6,12 +6,11 @@ sending.md's figures: EmailMessage(policy.SMTP) about 1.9 ms a message, the lega
 
 from __future__ import annotations
 
-import email.policy
 import timeit
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from pathlib import Path
+
+from common import email_message_bytes
 
 from inviter.config import load_settings
 from inviter.ics import build_request
@@ -54,20 +53,7 @@ def main() -> None:
             sequence=0,
             now=now,
         )
-        message = EmailMessage(policy=email.policy.SMTP)
-        message["From"] = Address(organizer.name, addr_spec=organizer.email)
-        message["To"] = Address(recipient.name, addr_spec=recipient.email)
-        message["Subject"] = rendered.subject
-        message["Message-ID"] = "<abc@example.org>"
-        message.set_content(rendered.text, cte="quoted-printable")
-        message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-        message.add_alternative(
-            calendar, maintype="text", subtype="calendar", params={"method": "REQUEST"}
-        )
-        message.add_attachment(
-            calendar, maintype="application", subtype="ics", filename="invitation.ics"
-        )
-        return message.as_bytes()
+        return email_message_bytes(organizer, recipient, rendered, calendar)
 
     ours()
     email_message()

@@ -1,13 +1,21 @@
-"""What the benchmarks share: the path to the project, the SMTP sink process, a table printer."""
+"""What the benchmarks share: the path to the project, the SMTP sink process, a table printer,
+and the standard library's way of assembling an invitation (the baseline for message building)."""
 
 from __future__ import annotations
 
+import email.policy
 import json
 import platform
 import subprocess
 import sys
+from email.headerregistry import Address
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+from inviter.config import Organizer
+from inviter.messages import Recipient
+from inviter.templates import Rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -98,3 +106,23 @@ def machine() -> str:
     import os
 
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def email_message_bytes(
+    organizer: Organizer, recipient: Recipient, rendered: Rendered, calendar: bytes
+) -> bytes:
+    """Assemble imip.md 12's tree with ``EmailMessage(policy=SMTP)``, the standard library's way."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = Address(organizer.name, addr_spec=organizer.email)
+    message["To"] = Address(recipient.name, addr_spec=recipient.email)
+    message["Subject"] = rendered.subject
+    message["Message-ID"] = "<abc@example.org>"
+    message.set_content(rendered.text, cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message.add_alternative(
+        calendar, maintype="text", subtype="calendar", params={"method": "REQUEST"}
+    )
+    message.add_attachment(
+        calendar, maintype="application", subtype="ics", filename="invitation.ics"
+    )
+    return message.as_bytes()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import email.policy
 import json
 import subprocess
 import sys
@@ -26,11 +25,9 @@ import tempfile
 import time
 import timeit
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from pathlib import Path
 
-from common import ROOT, machine, peak_rss, table
+from common import ROOT, email_message_bytes, machine, peak_rss, table
 
 from inviter.config import load_settings
 from inviter.db import Database
@@ -111,20 +108,7 @@ def per_message(folder: Path, runs: int) -> tuple[float, float]:
 
     def bare() -> bytes:
         # The same tree as build_message writes (imip.md 12), by the standard library's API.
-        message = EmailMessage(policy=email.policy.SMTP)
-        message["From"] = Address(organizer.name, addr_spec=organizer.email)
-        message["To"] = Address(recipient.name, addr_spec=recipient.email)
-        message["Subject"] = rendered.subject
-        message["Message-ID"] = "<abc@example.org>"
-        message.set_content(rendered.text, cte="quoted-printable")
-        message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-        message.add_alternative(
-            calendar, maintype="text", subtype="calendar", params={"method": "REQUEST"}
-        )
-        message.add_attachment(
-            calendar, maintype="application", subtype="ics", filename="invitation.ics"
-        )
-        return message.as_bytes()
+        return email_message_bytes(organizer, recipient, rendered, calendar)
 
     ours()
     bare()
