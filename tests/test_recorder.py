@@ -1,0 +1,96 @@
+"""The recorder thread: every outcome committed before its caller goes on, errors handed back."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from inviter.db import Database
+from inviter.errors import DatabaseError
+from inviter.models import FAILED, PENDING, SENT, Delivery, MeetingState
+from inviter.recorder import Record, Recorder
+
+
+def _database(tmp_path: Path, rows: int) -> tuple[Database, list[int]]:
+    db = Database(f"sqlite:///{tmp_path / 'inviter.db'}")
+    with db.session() as s:
+        state = MeetingState(slug="m", uid="u@example.org", sequence=0, fingerprint="")
+        s.add(state)
+        s.flush()
+        deliveries = [
+            Delivery(
+                meeting_id=state.id,
+                email=f"p{i}@example.org",
+                sequence=0,
+                transport="smtp",
+                message_id=f"<{i}@example.org>",
+                status=PENDING,
+            )
+            for i in range(rows)
+        ]
+        s.add_all(deliveries)
+        s.flush()
+        ids = [d.id for d in deliveries]
+    return db, ids
+
+
+def test_many_callers_at_once_are_all_committed_when_they_return(tmp_path: Path) -> None:
+    db, ids = _database(tmp_path, 200)
+    seen_committed: list[bool] = []
+
+    async def run() -> None:
+        async with Recorder(db) as recorder:
+
+            async def one(row_id: int) -> None:
+                status = SENT if row_id % 7 else FAILED
+                await recorder.record(Record(row_id, status, 1, 250, f"ok {row_id}"))
+                # Another connection reads it back at once: it is on disk already.
+                other = Database(db.url)
+                try:
+                    with other.session() as s:
+                        stored = s.get(Delivery, row_id)
+                        seen_committed.append(stored is not None and stored.status == status)
+                finally:
+                    other.close()
+
+            await asyncio.gather(*(one(i) for i in ids))
+
+    asyncio.run(run())
+    assert seen_committed == [True] * 200
+    with db.session() as s:
+        rows = s.scalars(select(Delivery).order_by(Delivery.id)).all()
+    assert [r.response for r in rows] == [f"ok {i}" for i in ids]
+    assert sum(r.status == FAILED for r in rows) == sum(1 for i in ids if i % 7 == 0)
+
+
+def test_a_failing_commit_reaches_the_caller_as_a_database_error(tmp_path: Path) -> None:
+    db, ids = _database(tmp_path, 1)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON deliveries BEGIN "
+            "SELECT RAISE(ABORT, 'disk says no'); END"
+        )
+
+    async def run() -> None:
+        async with Recorder(db) as recorder:
+            await recorder.record(Record(ids[0], SENT, 1, 250, "ok"))
+
+    with pytest.raises(DatabaseError, match="disk says no"):
+        asyncio.run(run())
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM deliveries")).scalar_one() == PENDING
+
+
+def test_call_runs_work_in_its_own_transaction(tmp_path: Path) -> None:
+    db, _ids = _database(tmp_path, 3)
+
+    async def run() -> list[str]:
+        async with Recorder(db) as recorder:
+            return await recorder.call(
+                lambda s: [d.email for d in s.scalars(select(Delivery).order_by(Delivery.id))]
+            )
+
+    assert asyncio.run(run()) == ["p0@example.org", "p1@example.org", "p2@example.org"]
