@@ -66,12 +66,12 @@ class SendSettings:
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
-    """The SMTP submission server. The password is never a setting (SPEC)."""
+class MailServerSettings:
+    """What SMTP and IMAP servers share: where, how secured, who logs in. Never a password."""
 
-    host: str = "localhost"
-    port: int = 587
-    security: Security = "starttls"
+    host: str = ""
+    port: int = 0
+    security: Security = "tls"
     username: str = ""
     auth: Auth = "password"
     oauth_token_command: str = ""
@@ -81,20 +81,21 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
-class ImapSettings:
+class SmtpSettings(MailServerSettings):
+    """The SMTP submission server. The password is never a setting (SPEC)."""
+
+    host: str = "localhost"
+    port: int = 587
+    security: Security = "starttls"
+
+
+@dataclass(frozen=True)
+class ImapSettings(MailServerSettings):
     """The organizer's mailbox, where calendar replies arrive."""
 
-    host: str = ""
     port: int = 993
-    security: Security = "tls"
-    username: str = ""
-    auth: Auth = "password"
-    oauth_token_command: str = ""
     folder: str = "INBOX"
     move_to: str = ""
-    timeout: float = 60.0
-    validate_certs: bool = True
-    ca_file: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from inviter.config import ImapSettings, SmtpSettings
+from inviter.config import MailServerSettings
 from inviter.errors import ConfigError, InputError
 
 PasswordPrompt = Callable[[str], str]
@@ -93,7 +93,7 @@ class TokenCommand:
 
 
 def resolve_credentials(
-    server: SmtpSettings | ImapSettings,
+    server: MailServerSettings,
     env: Mapping[str, str],
     prompt: PasswordPrompt | None,
     *,
