@@ -144,8 +144,16 @@ class Database:
         """Yield a session inside one transaction, committed on success, rolled back on error."""
         session = self._sessions()
         try:
-            with session.begin():
+            with self.translated(), session.begin():
                 yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Turn the driver's errors inside the block into one-line DatabaseErrors."""
+        try:
+            yield
         except DataError as exc:
             # SQLite stores any length; PostgreSQL enforces VARCHAR(n). Input is checked
             # against the column lengths first (contact_fields), so this is the last guard.
@@ -155,8 +163,6 @@ class Database:
             ) from None
         except SQLAlchemyError as exc:
             raise DatabaseError(f"{self.describe()}: {_reason(exc)}") from None
-        finally:
-            session.close()
 
     @contextmanager
     def exclusive(self, name: str, busy: str) -> Iterator[None]:
