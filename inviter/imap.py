@@ -17,13 +17,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from inviter.config import ImapSettings, Settings
+from inviter.config import Settings
 from inviter.credentials import LOOPBACK, resolve_credentials
 from inviter.db import Database
 from inviter.errors import ConfigError, ConnectionFailure
 from inviter.mailbox import MailItem
 from inviter.models import ImapMark
 from inviter.rsvp import ImportReport, ReplyRecorder
+from inviter.tls import client_context
 
 FETCH_BATCH = 50
 
@@ -50,18 +51,6 @@ def encode_mailbox(name: str) -> str:
     flush()
     text = "".join(out)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _ssl_context(imap: ImapSettings) -> ssl.SSLContext:
-    """Return a context that validates certificates (a private CA via ca_file)."""
-    try:
-        context = ssl.create_default_context(cafile=imap.ca_file or None)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"[imap] ca_file: '{imap.ca_file}' cannot be used: {exc}") from None
-    if not imap.validate_certs:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def connect(
@@ -92,14 +81,14 @@ def connect(
     try:
         if imap.security == "tls":
             client = imaplib.IMAP4_SSL(
-                imap.host, imap.port, ssl_context=_ssl_context(imap), timeout=imap.timeout
+                imap.host, imap.port, ssl_context=client_context(imap, "imap"), timeout=imap.timeout
             )
         else:
             client = imaplib.IMAP4(imap.host, imap.port, timeout=imap.timeout)
             if imap.security == "starttls":
                 if "STARTTLS" not in client.capabilities:
                     raise ConnectionFailure(f"{where}: the server does not offer STARTTLS")
-                client.starttls(ssl_context=_ssl_context(imap))
+                client.starttls(ssl_context=client_context(imap, "imap"))
         if credentials.token is not None:
             blob = f"user={imap.username}\x01auth=Bearer {credentials.token()}\x01\x01".encode()
             client.authenticate("XOAUTH2", lambda _challenge: blob)

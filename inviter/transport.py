@@ -30,6 +30,7 @@ import aiosmtplib
 from inviter.config import SmtpSettings
 from inviter.credentials import Credentials
 from inviter.errors import ConfigError, ConnectionFailure, InputError, InviterError
+from inviter.tls import client_context
 
 
 class LoginRefused(ConnectionFailure):
@@ -200,22 +201,33 @@ class SmtpTransport:
     def __init__(self, settings: SmtpSettings, credentials: Credentials) -> None:
         self.settings = settings
         self.credentials = credentials
+        self._context: ssl.SSLContext | None = None
 
     def describe(self) -> str:
         """Name the server and how the connection is protected."""
         return f"{self.settings.host}:{self.settings.port} ({self.settings.security})"
 
     def connection(self) -> SmtpConnection:
-        """Return a new, unopened SMTP connection."""
-        return SmtpConnection(self.settings, self.credentials)
+        """Return a new, unopened SMTP connection; raise ConfigError for a bad ca_file."""
+        if self._context is None and self.settings.security != "none":
+            self._context = client_context(self.settings, "smtp")  # once for every connection
+        return SmtpConnection(self.settings, self.credentials, self._context)
 
 
 class SmtpConnection:
     """One aiosmtplib connection that sends many messages."""
 
-    def __init__(self, settings: SmtpSettings, credentials: Credentials) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        credentials: Credentials,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         self.settings = settings
         self.credentials = credentials
+        if context is None and settings.security != "none":
+            context = client_context(settings, "smtp")
+        self.context = context
         self._smtp: aiosmtplib.SMTP | None = None
 
     def _client(self) -> aiosmtplib.SMTP:
@@ -235,8 +247,7 @@ class SmtpConnection:
             # STARTTLS from the EHLO answer; True makes its absence an error.
             use_tls=s.security == "tls",
             start_tls=s.security == "starttls",
-            validate_certs=s.validate_certs,
-            cert_bundle=s.ca_file or None,
+            tls_context=self.context,  # certificates and host name checked (inviter/tls.py)
             timeout=s.timeout,  # per read/write, not per message (sending.md)
             username=self.credentials.username or None,
             password=self.credentials.password,

@@ -344,6 +344,21 @@ def test_wrong_password_exit_3_nothing_recorded(folder: Path, invoke: Invoke) ->
     assert meeting_state(db) is None
 
 
+def test_unreadable_ca_file_exit_2_before_connecting(folder: Path, invoke: Invoke) -> None:
+    handler = RecordingHandler()
+    with SmtpServer(handler) as server:
+        missing = folder / "no-such-ca.pem"
+        env = smtp_env(server, INVITER_SMTP_SECURITY="starttls", INVITER_SMTP_CA_FILE=str(missing))
+        result = invoke("send", "--meeting", MEETING, env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: [smtp] ca_file: '{missing}' cannot be used: ")
+    assert result.stderr.count("\n") == 1
+    assert handler.commands == [] and handler.connections_seen == 0
+    db = open_db(folder)
+    assert deliveries(db) == []
+    assert meeting_state(db) is None
+
+
 def test_unreachable_server_exit_3(folder: Path, invoke: Invoke) -> None:
     server = SmtpServer(RecordingHandler())  # never started
     result = invoke("send", "--meeting", MEETING, env=smtp_env(server))

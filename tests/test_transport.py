@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from inviter.transport import (
     LoginRefused,
     OutboxTransport,
     SmtpConnection,
+    SmtpTransport,
     wire_bytes,
 )
 
@@ -114,6 +116,51 @@ def test_untrusted_certificate_is_refused(certificates: Certificates, security: 
     )
     assert handler.messages == []
     assert not any(c.startswith("MAIL") for c in handler.commands)
+
+
+def test_validate_certs_false_accepts_an_unknown_authority(certificates: Certificates) -> None:
+    handler = RecordingHandler()
+    with SmtpServer(handler, tls="starttls", certificates=certificates) as server:
+        settings = smtp_settings(server, security="starttls", validate_certs=False)
+        asyncio.run(send_one(settings))
+    assert len(handler.messages) == 1
+
+
+def test_connections_of_a_transport_share_one_tls_context(certificates: Certificates) -> None:
+    # Loading the system's authorities per connection cost ~10 ms of CPU each (RESULTS.md §1).
+    handler = RecordingHandler()
+    with SmtpServer(handler, tls="starttls", certificates=certificates) as server:
+        settings = smtp_settings(server, security="starttls", ca_file=str(certificates.ca_file))
+        transport = SmtpTransport(settings, Credentials())
+        first, second = transport.connection(), transport.connection()
+        assert first.context is not None and first.context is second.context
+        assert first.context.verify_mode == ssl.CERT_REQUIRED and first.context.check_hostname
+
+        async def both() -> None:
+            for connection in (first, second):
+                await connection.open()
+                await connection.send(SENDER, "kari@example.org", MESSAGE)
+                await connection.close()
+
+        asyncio.run(both())
+    assert len(handler.messages) == 2
+
+
+@pytest.mark.parametrize("content", [None, b"not a certificate"])
+def test_unusable_ca_file_is_a_config_error(tmp_path: Path, content: bytes | None) -> None:
+    ca_file = tmp_path / "ca.pem"
+    if content is not None:
+        ca_file.write_bytes(content)
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), ca_file=str(ca_file))
+    with pytest.raises(ConfigError) as caught:
+        SmtpTransport(settings, Credentials()).connection()
+    assert str(caught.value).startswith(f"[smtp] ca_file: '{ca_file}' cannot be used: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_plain_smtp_has_no_tls_context() -> None:
+    settings = SmtpSettings(host="127.0.0.1", port=25, security="none", ca_file="/nonexistent")
+    assert SmtpTransport(settings, Credentials()).connection().context is None
 
 
 def test_stripped_starttls_is_an_error_not_plain_text() -> None:
