@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -160,7 +160,7 @@ class _Targets:
             plan,
             mode,
         )
-        self.chunk: list[Delivery | dict[str, object]] = []
+        self.chunk: list[Delivery | dict[str, Any]] = []
 
     def add(self, recipient: Recipient, row: Delivery | None, contact_id: int | None) -> None:
         """Take one target: its recipient, its earlier row if any, its contact's id if any."""
@@ -207,11 +207,15 @@ class _Targets:
             return
         self.session.flush()  # the earlier rows taken again
         new = [item for item in self.chunk if isinstance(item, dict)]
-        returning = insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True)
-        ids = iter(self.session.scalars(returning, new).all() if new else ())
+        # Matched by address, not by order: asking SQLAlchemy to keep the order of RETURNING
+        # made it send SQLite one INSERT a row. An address is in a plan once (the unique key).
+        returning = insert(Delivery).returning(Delivery.id, Delivery.email)
+        ids: dict[str, int] = {}
+        if new:
+            ids = {email: id_ for id_, email in self.session.execute(returning, new)}
         for item in self.chunk:
             if isinstance(item, dict):
-                self.plan.pending.append(next(ids))
+                self.plan.pending.append(ids[item["email"]])
             else:
                 self.plan.pending.append(item.id)
                 self.session.expunge(item)
