@@ -361,14 +361,15 @@ class Mailer:
     async def _work(self, index: int, connection: Connection | None, queue: _Queue) -> None:
         try:
             while index < self.allowed or index == 0:
+                if connection is None:
+                    # Connected before taking a message: the connections log in while the
+                    # first messages are still being read and rendered.
+                    connection = await self._reconnect(index)
+                    if connection is None:
+                        return
                 job = await queue.get()
                 if job is None:
                     return
-                if connection is None:
-                    connection = await self._reconnect(index)
-                    if connection is None:
-                        await queue.retry(job, 0.0)
-                        return
                 connection = await self._attempt(job, connection, queue)
         finally:
             self._alive -= 1

@@ -290,8 +290,14 @@ async def _attempt(
         if progress:
             progress(Progress(finished, total, job.recipient, outcome.status))
 
-    async def jobs(plan: Plan) -> AsyncIterator[Job]:
-        """Read the pending rows back a batch at a time, as the connections need them."""
+    async def jobs() -> AsyncIterator[Job]:
+        """Write the pending rows, then read them back a batch at a time, as they are needed.
+
+        Called once the first connection has logged in: only then is anything written. The
+        write runs in the database thread, so the other connections log in meanwhile.
+        """
+        plan = await recorder.call(lambda session: planner(session, "write"))
+        report.sequence = plan.sequence
         ids = plan.pending
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
@@ -320,11 +326,9 @@ async def _attempt(
             on_outcome=record,
         ) as mailer,
     ):
-        # Connected and logged in: only now is anything written.
-        with db.session() as session:
-            plan = planner(session, "write")
-        report.sequence = plan.sequence
-        await mailer.deliver(jobs(plan), total=len(plan.pending))
+        # The check's count sizes the pool; the write (in jobs) finds the same targets, as one
+        # run of a meeting at a time holds the send lock.
+        await mailer.deliver(jobs(), total=draft.total)
     return report
 
 
