@@ -19,12 +19,11 @@ from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from inviter.config import Meeting, Organizer
 from inviter.errors import InputError
 from inviter.ics import build_cancel, build_request
-from inviter.models import Contact
 
 if TYPE_CHECKING:
     from inviter.templates import Templates
@@ -38,6 +37,27 @@ _ENCODED_WORD_START = re.compile(r"=\?")
 _MESSAGE_ID = re.compile(r"<[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-]+>")
 _LINE = 78  # RFC 5322 §2.1.1: lines SHOULD be no longer than 78 characters
 _LINE_BREAKS = re.compile(r"\r\n|\r")
+
+
+class StoredContact(Protocol):
+    """What a recipient is made from: a Contact, or a row of those columns (plans.py)."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def municipality(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def organization(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -54,8 +74,8 @@ class Recipient:
     title: str = ""
 
     @classmethod
-    def from_contact(cls, contact: Contact) -> Recipient:
-        """Return the recipient for a stored contact."""
+    def from_contact(cls, contact: StoredContact) -> Recipient:
+        """Return the recipient for a stored contact (a Contact, or a row of its columns)."""
         return cls(
             email=contact.email,
             name=contact.name,

@@ -248,19 +248,7 @@ def _audience(session: Session, meeting: Meeting) -> Iterator[tuple[int, Recipie
         page = query if last is None else query.where(Contact.email > last)
         rows = session.execute(page.limit(_PAGE)).all()
         for row in rows:
-            yield (
-                row.id,
-                Recipient(
-                    email=row.email,
-                    name=row.name,
-                    language=row.language or "nb",
-                    role=row.role,
-                    municipality=row.municipality,
-                    region=row.region,
-                    organization=row.organization or "",
-                    title=row.title or "",
-                ),
-            )
+            yield row.id, Recipient.from_contact(row)
         if len(rows) < _PAGE:
             return
         last = rows[-1].email
