@@ -353,7 +353,8 @@ def test_unreadable_ca_file_exit_2_before_connecting(folder: Path, invoke: Invok
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: [smtp] ca_file: '{missing}' cannot be used: ")
     assert result.stderr.count("\n") == 1
-    assert handler.commands == [] and handler.connections_seen == 0
+    assert handler.commands == []
+    assert handler.connections_seen == 0
     db = open_db(folder)
     assert deliveries(db) == []
     assert meeting_state(db) is None

@@ -133,8 +133,10 @@ def test_connections_of_a_transport_share_one_tls_context(certificates: Certific
         settings = smtp_settings(server, security="starttls", ca_file=str(certificates.ca_file))
         transport = SmtpTransport(settings, Credentials())
         first, second = transport.connection(), transport.connection()
-        assert first.context is not None and first.context is second.context
-        assert first.context.verify_mode == ssl.CERT_REQUIRED and first.context.check_hostname
+        assert first.context is not None
+        assert first.context is second.context
+        assert first.context.verify_mode == ssl.CERT_REQUIRED
+        assert first.context.check_hostname
 
         async def both() -> None:
             for connection in (first, second):
