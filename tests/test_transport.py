@@ -325,40 +325,18 @@ def test_recipient_refusals_are_classified(answer: str, stage: str, permanent: b
 def test_data_421_closes_and_throttles() -> None:
     handler = RecordingHandler()
     handler.refuse_data("kari@example.org", "421 4.3.2 Service shutting down", times=1)
-    with SmtpServer(handler) as server:
-
-        async def run() -> DeliveryError:
-            connection = SmtpConnection(smtp_settings(server), Credentials())
-            await connection.open()
-            try:
-                await connection.send(SENDER, "kari@example.org", MESSAGE)
-            except DeliveryError as exc:
-                return exc
-            finally:
-                await connection.close()
-            raise AssertionError("no error")
-
-        error = asyncio.run(run())
+    with SmtpServer(handler) as server, pytest.raises(DeliveryError) as caught:
+        asyncio.run(send_one(smtp_settings(server)))
+    error = caught.value
     assert (error.code, error.stage, error.closes, error.throttles) == (421, "DATA", True, True)
 
 
 def test_drop_after_data_is_uncertain_and_was_delivered() -> None:
     handler = RecordingHandler()
     handler.drop_after_data("kari@example.org")
-    with SmtpServer(handler) as server:
-
-        async def run() -> ConnectionDropped:
-            connection = SmtpConnection(smtp_settings(server), Credentials())
-            await connection.open()
-            try:
-                await connection.send(SENDER, "kari@example.org", MESSAGE)
-            except ConnectionDropped as exc:
-                return exc
-            finally:
-                await connection.close()
-            raise AssertionError("no error")
-
-        dropped = asyncio.run(run())
+    with SmtpServer(handler) as server, pytest.raises(ConnectionDropped) as caught:
+        asyncio.run(send_one(smtp_settings(server)))
+    dropped = caught.value
     assert dropped.uncertain is True
     assert str(dropped) == "the server closed the connection during DATA"
     assert len(handler.messages) == 1  # it did arrive: the client cannot know
@@ -366,20 +344,9 @@ def test_drop_after_data_is_uncertain_and_was_delivered() -> None:
 
 def test_stall_after_data_is_uncertain() -> None:
     handler = RecordingHandler(delay=1.0)
-    with SmtpServer(handler) as server:
-
-        async def run() -> ConnectionDropped:
-            connection = SmtpConnection(smtp_settings(server, timeout=0.3), Credentials())
-            await connection.open()
-            try:
-                await connection.send(SENDER, "kari@example.org", MESSAGE)
-            except ConnectionDropped as exc:
-                return exc
-            finally:
-                await connection.close()
-            raise AssertionError("no error")
-
-        dropped = asyncio.run(run())
+    with SmtpServer(handler) as server, pytest.raises(ConnectionDropped) as caught:
+        asyncio.run(send_one(smtp_settings(server, timeout=0.3)))
+    dropped = caught.value
     assert dropped.uncertain is True
     assert str(dropped) == "the server stalled the connection during DATA"
 
