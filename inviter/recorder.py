@@ -5,11 +5,10 @@ runs (benchmarks/RESULTS.md: ≈ 0.8 ms a message with the ORM, during which the
 connections' answers wait). Here one thread does it, on one connection held for the run (a
 Session per commit spent ~100 µs of Python holding the GIL the loop needs; a held connection
 ~35 µs): outcomes that arrive while a commit is under way are written together in the next
-transaction (group commit), and each caller waits
-for the commit that holds its outcome, so "sent" is still on disk before that connection's next
-message is counted as done (sending.md). Reads of the next jobs go through the same thread, so
-on SQLite (where every transaction takes the write lock, db.py) they take turns with the
-commits instead of waiting on them in the loop.
+transaction (group commit), and each caller waits for the commit that holds its outcome, so
+"sent" is still on disk before that connection's next message is counted as done (sending.md).
+Reads of the next jobs go through the same thread, so on SQLite (where every transaction takes
+the write lock, db.py) they take turns with the commits instead of waiting on them in the loop.
 """
 
 from __future__ import annotations
