@@ -18,6 +18,9 @@ Measured in the same run:
 - the ceiling: aiosmtplib alone, the same pre-built messages over the same number of persistent
   connections (MAIL, RCPT, DATA each), no database, no rendering: what any sender built on
   aiosmtplib can reach against this server; the distance to it is inviter's own cost.
+- the floor: the same commands written straight to asyncio streams, no SMTP library, the wire
+  bytes (CRLF, dot-stuffing) prepared before the clock starts: the least any client can do a
+  message over this server's persistent connections. What it cannot beat, no sender can.
 
 Efficiency is the achieved rate divided by the limit ``connections ÷ latency``: one connection
 cannot carry more than one message per server latency. Targets (issue 7): efficiency >= 0.9 at
@@ -28,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import re
 import smtplib
 import ssl
 import tempfile
@@ -183,6 +188,68 @@ def run_ceiling(
     return {"seconds": seconds}
 
 
+def run_floor(sink: Sink, messages: list[tuple[str, bytes]], concurrency: int) -> dict[str, float]:
+    """Send the messages over ``concurrency`` raw asyncio streams; return timings."""
+    context = ssl.create_default_context(cafile=sink.ca_file) if sink.ca_file else None
+    # The wire form of the data (RFC 5321 §4.1.1.4 and §4.5.2), made before the clock starts.
+    wire = [(recipient, _dot_stuffed(data)) for recipient, data in messages]
+    jobs = iter(wire)
+    login = base64.b64encode(f"\0{SENDER}\0benchmark-passord".encode())
+
+    async def reply(reader: asyncio.StreamReader, expected: int) -> None:
+        while True:
+            line = await reader.readuntil(b"\n")
+            if line[3:4] != b"-":
+                break
+        if int(line[:3]) != expected:
+            raise SystemExit(f"the floor run got {line!r}, not {expected}")
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", sink.port)
+        await reply(reader, 220)
+        writer.write(b"EHLO floor.example.org\r\n")
+        await reply(reader, 250)
+        if context is not None:
+            writer.write(b"STARTTLS\r\n")
+            await reply(reader, 220)
+            await writer.start_tls(context, server_hostname="127.0.0.1")
+            writer.write(b"EHLO floor.example.org\r\nAUTH PLAIN " + login + b"\r\n")
+            await reply(reader, 250)
+            await reply(reader, 235)
+        for recipient, data in jobs:  # one shared iterator: each message goes out once
+            for command, expected in (
+                (f"MAIL FROM:<{SENDER}>", 250),
+                (f"RCPT TO:<{recipient}>", 250),
+                ("DATA", 354),
+            ):
+                writer.write(command.encode() + b"\r\n")
+                await reply(reader, expected)
+            writer.write(data)
+            await reply(reader, 250)
+        writer.write(b"QUIT\r\n")
+        await reply(reader, 221)
+        writer.close()
+
+    async def send_all() -> None:
+        await asyncio.gather(*(connection() for _ in range(concurrency)))
+
+    sink.reset()
+    start = time.perf_counter()
+    asyncio.run(send_all())
+    seconds = time.perf_counter() - start
+    if sink.stats()["recipients"] != len(messages):
+        raise SystemExit("the floor run did not reach every recipient")
+    return {"seconds": seconds}
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """Return DATA's payload: CRLF line ends, leading dots doubled, the final "." line."""
+    data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return re.sub(rb"(?m)^\.", b"..", data) + b".\r\n"
+
+
 def main() -> None:
     """Measure both ways and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -227,10 +294,12 @@ def main() -> None:
             ]
         )
         for concurrency in args.concurrency:
+            floor = run_floor(sink, messages, concurrency)
             ceiling = run_ceiling(sink, messages, concurrency)
             got = run_inviter(sink, args.size, concurrency, Path(tmp) / f"c{concurrency}")
             limit = concurrency / args.delay
             for way, seconds in (
+                ("floor: raw sockets, no library, pre-built", floor["seconds"]),
                 ("ceiling: bare aiosmtplib, pre-built, no database", ceiling["seconds"]),
                 (f"inviter send ({got['connections']} connections opened)", got["seconds"]),
             ):

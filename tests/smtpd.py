@@ -165,7 +165,9 @@ class RecordingHandler:
             if self.per_connection is not None and done >= self.per_connection:
                 # Answer 421, then close (RFC 5321 §3.8): the close runs after the answer
                 # has been written.
-                asyncio.get_running_loop().call_soon(server.transport.close)
+                transport = server.transport
+                assert transport is not None  # the handler runs on an open connection
+                asyncio.get_running_loop().call_soon(transport.close)
                 return "421 4.7.0 Too many messages on this connection, try again later"
             for address in recipients:
                 plan = self._data.get(address)
@@ -184,6 +186,7 @@ class RecordingHandler:
             )
         if dropping:
             # Delivered, but the client never hears so (sending.md: "outcome unknown").
+            assert isinstance(server.transport, asyncio.Transport)
             server.transport.abort()
         return "250 2.0.0 OK: queued"
 
