@@ -19,6 +19,7 @@ from inviter.attendance import (
 )
 from inviter.collation import collation_key
 from inviter.config import Settings
+from inviter.contacts import add_contact
 from inviter.db import Database
 from inviter.meetings import ensure_state
 from inviter.status import meeting_status
@@ -314,3 +315,26 @@ def test_terminal_table_in_colour_marks_tentative_yellow(seeded: Path) -> None:
     assert "\x1b[1mname\x1b[0m" in text
     assert "\x1b[33mtentative\x1b[0m" in text
     assert "\x1b[2mforwarded\x1b[0m" in text
+
+
+def test_an_unknown_guest_gets_a_region_once_added_as_a_contact(seeded: Path) -> None:
+    # README "Lists and reports": a forwarded guest nobody knows is under "Ukjent region" until
+    # staff add them; their answer and the forwarded mark stay as they were.
+    settings, db = open_project(seeded)
+    with db.session() as s:
+        before = build_attendance(meeting_status(s, settings, settings.meeting(MEETING)))
+    guest = next(a for a in before.attendees if a.email == "ukjent@example.org")
+    assert (guest.region, guest.forwarded) == ("", True)
+    fields = {
+        "name": "Gjest Ukjent",
+        "email": "ukjent@example.org",
+        "role": "kommunedirektør",  # not in this meeting's audience: still a guest
+        "municipality": "Lyngen",
+    }
+    add_contact(db, fields)
+    with db.session() as s:
+        after = build_attendance(meeting_status(s, settings, settings.meeting(MEETING)))
+    guest = next(a for a in after.attendees if a.email == "ukjent@example.org")
+    assert (guest.region, guest.municipality, guest.forwarded) == ("Nord-Troms", "Lyngen", True)
+    assert after.accepted == before.accepted
+    db.close()
