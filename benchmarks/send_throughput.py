@@ -37,6 +37,7 @@ import smtplib
 import ssl
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from inviter.messages import Recipient, build_message
 from inviter.models import SENT
 from inviter.sending import Progress, send_invitations
 from inviter.templates import Templates
+from inviter.transport import wire_bytes
 from tests.proof_support import contact_rows, make_project
 from tests.sending_support import MEETING
 
@@ -176,16 +178,7 @@ def run_ceiling(
             await smtp.data(data)
         await smtp.quit()
 
-    async def send_all() -> None:
-        await asyncio.gather(*(connection() for _ in range(concurrency)))
-
-    sink.reset()
-    start = time.perf_counter()
-    asyncio.run(send_all())
-    seconds = time.perf_counter() - start
-    if sink.stats()["recipients"] != len(messages):
-        raise SystemExit("the ceiling run did not reach every recipient")
-    return {"seconds": seconds}
+    return _timed(sink, connection, concurrency, len(messages), "ceiling")
 
 
 def run_floor(sink: Sink, messages: list[tuple[str, bytes]], concurrency: int) -> dict[str, float]:
@@ -213,8 +206,9 @@ def run_floor(sink: Sink, messages: list[tuple[str, bytes]], concurrency: int) -
             writer.write(b"STARTTLS\r\n")
             await reply(reader, 220)
             await writer.start_tls(context, server_hostname="127.0.0.1")
-            writer.write(b"EHLO floor.example.org\r\nAUTH PLAIN " + login + b"\r\n")
+            writer.write(b"EHLO floor.example.org\r\n")
             await reply(reader, 250)
+            writer.write(b"AUTH PLAIN " + login + b"\r\n")
             await reply(reader, 235)
         for recipient, data in jobs:  # one shared iterator: each message goes out once
             for command, expected in (
@@ -230,6 +224,18 @@ def run_floor(sink: Sink, messages: list[tuple[str, bytes]], concurrency: int) -
         await reply(reader, 221)
         writer.close()
 
+    return _timed(sink, connection, concurrency, len(messages), "floor")
+
+
+def _timed(
+    sink: Sink,
+    connection: Callable[[], Awaitable[None]],
+    concurrency: int,
+    size: int,
+    what: str,
+) -> dict[str, float]:
+    """Run ``concurrency`` connections at once on a fresh loop; check every message arrived."""
+
     async def send_all() -> None:
         await asyncio.gather(*(connection() for _ in range(concurrency)))
 
@@ -237,17 +243,14 @@ def run_floor(sink: Sink, messages: list[tuple[str, bytes]], concurrency: int) -
     start = time.perf_counter()
     asyncio.run(send_all())
     seconds = time.perf_counter() - start
-    if sink.stats()["recipients"] != len(messages):
-        raise SystemExit("the floor run did not reach every recipient")
+    if sink.stats()["recipients"] != size:
+        raise SystemExit(f"the {what} run did not reach every recipient")
     return {"seconds": seconds}
 
 
 def _dot_stuffed(data: bytes) -> bytes:
     """Return DATA's payload: CRLF line ends, leading dots doubled, the final "." line."""
-    data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return re.sub(rb"(?m)^\.", b"..", data) + b".\r\n"
+    return re.sub(rb"(?m)^\.", b"..", wire_bytes(data)) + b".\r\n"
 
 
 def main() -> None:
