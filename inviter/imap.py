@@ -91,7 +91,7 @@ def connect(
                 client.starttls(ssl_context=client_context(imap, "imap"))
         if credentials.token is not None:
             blob = f"user={imap.username}\x01auth=Bearer {credentials.token()}\x01\x01".encode()
-            client.authenticate("XOAUTH2", lambda _challenge: blob)
+            client.authenticate("XOAUTH2", _xoauth2(blob))
         elif (secret := credentials.password or "").isascii() and imap.username.isascii():
             client.login(imap.username, secret)
         else:
@@ -119,6 +119,18 @@ def connect(
             f"{where}: login refused for '{imap.username}': {_text(exc)}"
         ) from None
     return client
+
+
+def _xoauth2(blob: bytes) -> Callable[[bytes], bytes]:
+    """Answer XOAUTH2's challenges: the token first, then an empty line.
+
+    A refused token comes back as a second challenge holding a JSON error; the client must
+    answer it with an empty response before the server sends NO (RFC 7628 §3.2.3, Google's
+    and Microsoft's XOAUTH2 pages). Sending the token again would repeat the secret and is not
+    what the server expects.
+    """
+    answers = iter([blob])
+    return lambda _challenge: next(answers, b"")
 
 
 def _text(exc: BaseException) -> str:

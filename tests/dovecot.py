@@ -2,12 +2,16 @@
 
 It runs as a subprocess with its own config in a temporary folder: passwd-file users, Maildir
 storage, plain IMAP with STARTTLS and IMAPS with a certificate from a throw-away CA (trustme).
+``Dovecot(binary, oauth_token=...)`` also offers XOAUTH2 and OAUTHBEARER, as Microsoft 365 and
+Gmail do: Dovecot's oauth2 passdb asks a token introspection endpoint (RFC 7662) served by this
+process, which knows that one token for USER and no other.
 """
 
 from __future__ import annotations
 
 import getpass
 import imaplib
+import json
 import mailbox
 import os
 import pwd
@@ -16,8 +20,11 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import trustme
 
@@ -45,10 +52,44 @@ def _mail_owner() -> tuple[int, int, str]:
     raise RuntimeError("no unprivileged user to own the test mailbox")
 
 
+class Introspection:
+    """An RFC 7662 token introspection endpoint on loopback that knows one token for USER."""
+
+    def __init__(self, token: str) -> None:
+        self.asked: list[str] = []  # tokens Dovecot asked about
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(handler) -> None:
+                length = int(handler.headers.get("Content-Length", 0))
+                form = parse_qs(handler.rfile.read(length).decode())
+                given = form.get("token", [""])[0]
+                self.asked.append(given)
+                # RFC 7662 §2.2: an unknown or expired token is {"active": false}, still 200.
+                answer = {"active": True, "username": USER} if given == token else {"active": False}
+                body = json.dumps(answer).encode()
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+
+            def log_message(handler, *args: object) -> None:
+                """Keep the test output quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/introspect"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Dovecot:
     """One running Dovecot and the Maildir of its single user."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, *, oauth_token: str | None = None) -> None:
         # Not under pytest's tmp_path: that is mode 0700, and as root Dovecot's auth and mail
         # processes run as an unprivileged user who must reach the passwd file and Maildir.
         folder = Path(tempfile.mkdtemp(prefix="inviter-dovecot-"))
@@ -75,6 +116,22 @@ class Dovecot:
         unprivileged = (
             "" if os.getuid() == 0 else f"default_internal_user = {me}\ndefault_login_user = {me}\n"
         )
+        self.introspection = Introspection(oauth_token) if oauth_token else None
+        mechanisms, oauth = "plain login", ""
+        if self.introspection is not None:
+            mechanisms += " xoauth2 oauthbearer"
+            # Dovecot 2.3's oauth2 passdb (doc.dovecot.org, authentication/oauth2): the token
+            # is POSTed as token=... and the answer's "active" must be true.
+            (folder / "oauth2.conf.ext").write_text(
+                f"introspection_mode = post\nintrospection_url = {self.introspection.url}\n"
+                "username_attribute = username\nactive_attribute = active\n"
+                "active_value = true\nforce_introspection = yes\n",
+                encoding="utf-8",
+            )
+            oauth = (
+                "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                f"  args = {folder}/oauth2.conf.ext\n}}\n"
+            )
         (folder / "dovecot.conf").write_text(
             f"""
 base_dir = {folder}/run
@@ -86,11 +143,11 @@ ssl = yes
 ssl_cert = <{folder}/cert.pem
 ssl_key = <{folder}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
-passdb {{
+{oauth}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {folder}/passwd
 }}
@@ -170,6 +227,8 @@ service anvil {{
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        if self.introspection is not None:
+            self.introspection.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

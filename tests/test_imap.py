@@ -11,7 +11,7 @@ import pytest
 
 from inviter.config import load_settings
 from inviter.db import Database
-from inviter.imap import _move, connect, encode_mailbox
+from inviter.imap import _move, _xoauth2, connect, encode_mailbox
 from tests.conftest import Invoke, require_tool
 from tests.dovecot import PASSWORD, USER, Dovecot, find_dovecot
 from tests.replies_helpers import prepare, sample
@@ -262,3 +262,68 @@ def test_xoauth2_token_command(project: Path, invoke: Invoke, dovecot: Dovecot) 
         f"Error: 127.0.0.1:{dovecot.port}: login refused for 'replies': "
     )
     assert "tok-123" not in refused.output
+
+
+TOKEN = "ya29.test-token-for-replies"
+
+
+@pytest.fixture
+def oauth_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot that offers XOAUTH2 and accepts TOKEN for USER (like Microsoft 365 IMAP)."""
+    binary = require_tool(find_dovecot(), "Dovecot (Debian dovecot-imapd)")
+    server = Dovecot(binary, oauth_token=TOKEN)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_xoauth2_login_fetches_replies(
+    project: Path, invoke: Invoke, oauth_dovecot: Dovecot
+) -> None:
+    prepare(project)
+    configure(
+        project,
+        oauth_dovecot,
+        security="starttls",
+        ca_file=str(oauth_dovecot.ca_path),
+        auth="xoauth2",
+        oauth_token_command=f"echo {TOKEN}",
+    )
+    oauth_dovecot.deliver([sample("outlook-accepted.eml"), NEWSLETTER])
+    result = invoke("rsvp", "fetch")  # no password anywhere: the token is the login
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "Read 2 messages: 1 answer recorded.\n"
+    assert oauth_dovecot.introspection is not None
+    assert oauth_dovecot.introspection.asked == [TOKEN]  # Dovecot checked it with the provider
+    assert TOKEN not in result.output
+    doc = json.loads(invoke("status", "--meeting", "temamote-tromso", "--json").stdout)
+    answered = {r["email"]: r["rsvp"] for r in doc["recipients"] if r["rsvp"] != "needs-action"}
+    assert answered == {"hilde.marie.bjornevik@tromso.example.org": "accepted"}
+
+
+def test_xoauth2_expired_token_is_exit_3_and_never_shown(
+    project: Path, invoke: Invoke, oauth_dovecot: Dovecot
+) -> None:
+    prepare(project)
+    configure(project, oauth_dovecot, auth="xoauth2", oauth_token_command="echo expired-tok-9")
+    oauth_dovecot.deliver([sample("outlook-accepted.eml")])
+    result = invoke("rsvp", "fetch")
+    assert result.exit_code == 3
+    assert len(result.stderr.splitlines()) == 1  # one line, no traceback
+    assert result.stderr.startswith(
+        f"Error: 127.0.0.1:{oauth_dovecot.port}: login refused for 'replies': "
+    )
+    assert "expired-tok-9" not in result.output
+    assert oauth_dovecot.introspection is not None
+    assert oauth_dovecot.introspection.asked == ["expired-tok-9"]
+    assert [seen for _id, seen in mailbox_state(oauth_dovecot)] == [False]  # left as it was
+
+
+def test_xoauth2_answers_the_error_challenge_with_an_empty_line() -> None:
+    # RFC 7628 §3.2.3: after a refused token the server sends a JSON error as a challenge and
+    # waits for an empty response; the token is never sent a second time.
+    answer = _xoauth2(b"user=replies\x01auth=Bearer tok\x01\x01")
+    assert answer(b"") == b"user=replies\x01auth=Bearer tok\x01\x01"
+    assert answer(b'{"status":"401","schemes":"bearer"}') == b""
+    assert answer(b"") == b""
