@@ -58,6 +58,7 @@ class Introspection:
     def __init__(self, token: str) -> None:
         self.asked: list[str] = []  # tokens Dovecot asked about
 
+        # The handler's own first argument is named ``handler``: ``self`` is this endpoint.
         class Handler(BaseHTTPRequestHandler):
             def do_POST(handler) -> None:
                 length = int(handler.headers.get("Content-Length", 0))
