@@ -162,7 +162,10 @@ class _Queue:
 
     Jobs are taken from ``source`` only ``lookahead`` at a time, so a run holds a bounded number
     of them whatever the audience size; each one taken is handed to ``prepare`` (the rendering
-    thread), so its bytes are ready before a connection asks for it.
+    thread), so its bytes are ready before a connection asks for it. A task of its own takes
+    them (``start``): a connection that finds a job ready never waits while the source reads
+    its next rows from the database (before, every connection stood still for that read, a
+    few milliseconds every 200 messages, and for the writing of the first rows at the start).
     """
 
     def __init__(
@@ -180,41 +183,72 @@ class _Queue:
         self._sync = iter(source) if isinstance(source, Iterable) else None
         self._async = source if not isinstance(source, Iterable) else None
         self._exhausted = False
+        self._error: Exception | None = None  # the source's, raised to every connection
         self._order = itertools.count()
         self._changed = asyncio.Condition()
+        self._filler: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start taking jobs from the source (in the running loop)."""
+        if self._filler is None:
+            self._filler = asyncio.create_task(self._fill(), name="inviter-queue")
+
+    def stop(self) -> None:
+        """Stop taking jobs (the run is over or interrupted)."""
+        if self._filler is not None and not self._filler.done():
+            self._filler.cancel()
+
+    async def _take(self) -> Job | None:
+        """Return the source's next job, or None when it has no more."""
+        try:
+            if self._sync is not None:
+                return next(self._sync)
+            assert self._async is not None
+            return await anext(self._async)
+        except (StopIteration, StopAsyncIteration):
+            return None
 
     async def _fill(self) -> None:
-        """Take jobs from the source until ``lookahead`` are ready (or it runs dry)."""
-        while not self._exhausted and len(self.ready) < self._lookahead:
-            try:
-                if self._sync is not None:
-                    job = next(self._sync)
-                else:
-                    assert self._async is not None
-                    job = await anext(self._async)
-            except (StopIteration, StopAsyncIteration):
+        """Keep ``lookahead`` jobs ready until the source runs dry."""
+        try:
+            while True:
+                async with self._changed:
+                    while len(self.ready) >= self._lookahead:
+                        await self._changed.wait()
+                job = await self._take()  # outside the lock: connections take jobs meanwhile
+                async with self._changed:
+                    if job is None:
+                        self._exhausted = True
+                        self._changed.notify_all()
+                        return
+                    self.unfinished += 1
+                    self.ready.append(job)
+                    self._prepare(job)
+                    self._changed.notify_all()
+        except Exception as exc:  # the source failed (the database): the connections raise it
+            async with self._changed:
+                self._error = exc
                 self._exhausted = True
-                return
-            self.unfinished += 1
-            self.ready.append(job)
-            self._prepare(job)
+                self._changed.notify_all()
 
     async def get(self) -> Job | None:
         """Return the next message due, or None when there is nothing more to do."""
+        self.start()
         loop = asyncio.get_running_loop()
         async with self._changed:
             while True:
                 if self.closed:
                     return None
+                if self._error is not None:
+                    raise self._error
                 now = loop.time()
                 while self.delayed and self.delayed[0][0] <= now:
                     self.ready.append(heapq.heappop(self.delayed)[2])
-                await self._fill()
                 if self.ready:
                     job = self.ready.popleft()
-                    await self._fill()
+                    self._changed.notify_all()  # room for the filler's next one
                     return job
-                if self.unfinished == 0:
+                if self._exhausted and self.unfinished == 0:
                     return None
                 timeout = self.delayed[0][0] - now if self.delayed else None
                 with suppress(TimeoutError):
@@ -237,9 +271,15 @@ class _Queue:
         """Stop handing out messages; return the ones never finished (the source's included)."""
         async with self._changed:
             self.closed = True
-            self._lookahead = 1 << 62
+            self._lookahead = 1 << 62  # the filler now drains the source, preparing nothing
             self._prepare = _nothing
-            await self._fill()
+            self._changed.notify_all()
+        self.start()
+        assert self._filler is not None
+        await self._filler
+        async with self._changed:
+            if self._error is not None:
+                raise self._error
             left = list(self.ready) + [item[2] for item in self.delayed]
             self.ready.clear()
             self.delayed.clear()
@@ -340,6 +380,7 @@ class Mailer:
 
         count = min(self.concurrency, total)
         queue = _Queue(jobs, 2 * count, prepare)
+        queue.start()
         self.allowed = min(self.allowed, count)
         first, self._first = self._first, None
         self._alive = count
@@ -356,6 +397,7 @@ class Mailer:
         finally:
             for task in workers:
                 task.cancel()
+            queue.stop()
             renderer.shutdown(wait=False, cancel_futures=True)
 
     async def _work(self, index: int, connection: Connection | None, queue: _Queue) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -270,6 +270,70 @@ def test_server_gone_midway_fails_the_rest_with_the_reason() -> None:
     assert len(run.final) == 6
     reasons = {o.response for o in run.final.values() if o.status == FAILED}
     assert all("not sent: " in r or "closed the connection" in r for r in reasons), reasons
+
+
+def _mailer(server: SmtpServer, on_outcome: Callable[[Outcome], None], concurrency: int) -> Mailer:
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, security="none", timeout=5.0)
+    return Mailer(
+        SmtpTransport(settings, Credentials()),
+        sender=SENDER,
+        concurrency=concurrency,
+        rate_per_minute=0,
+        retries=1,
+        retry_delay=0.01,
+        on_outcome=on_outcome,
+    )
+
+
+def test_jobs_already_taken_go_out_while_the_source_is_still_reading() -> None:
+    # The source stands for sending.py's: after its first rows it reads (or writes) the next
+    # ones in the database thread. The jobs it gave meanwhile must not wait for that read.
+    run = Run()
+    first = jobs(6)
+    four_done = asyncio.Event()
+
+    def record(outcome: Outcome) -> None:
+        run(outcome)
+        if sum(1 for key in run.final if key < 4) == 4:
+            four_done.set()
+
+    async def source() -> AsyncIterator[Job]:
+        for job in first[:4]:
+            yield job
+        await four_done.wait()  # gives nothing more until the four it gave are out
+        for job in first[4:]:
+            yield job
+
+    handler = RecordingHandler()
+    with SmtpServer(handler) as server:
+
+        async def go() -> None:
+            async with _mailer(server, record, concurrency=2) as mailer:
+                await asyncio.wait_for(mailer.deliver(source(), total=6), timeout=10)
+
+        asyncio.run(go())
+    assert run.statuses() == dict.fromkeys(range(6), SENT)
+    assert len(handler.messages) == 6
+
+
+def test_a_failing_source_stops_the_run_with_its_error() -> None:
+    run = Run()
+
+    async def source() -> AsyncIterator[Job]:
+        for job in jobs(2):
+            yield job
+        raise RuntimeError("the database went away")
+
+    handler = RecordingHandler()
+    with SmtpServer(handler) as server:
+
+        async def go() -> None:
+            async with _mailer(server, run, concurrency=2) as mailer:
+                await mailer.deliver(source(), total=5)
+
+        with pytest.raises(RuntimeError, match="went away"):
+            asyncio.run(go())
+    assert len(handler.messages) <= 2
 
 
 def test_backoff_doubles_with_jitter() -> None:
