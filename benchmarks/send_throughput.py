@@ -15,6 +15,10 @@ Measured in the same run:
 - the baseline, as mailmerge sends: per message, connect, EHLO, (STARTTLS and login with
   --tls), sendmail, QUIT, one message after the other. It sends the same messages, built
   before its clock starts (so the baseline is not charged for rendering: it is favoured).
+- mailmerge itself, 2.3.0 from PyPI (benchmarks/mailmerge_peer.py): ``mailmerge --no-dry-run
+  --no-limit`` with a template that writes the same invitation, in this process, on the same
+  clock as inviter. It renders and prints each message as it sends it, so it is slower than the
+  reproduced baseline; both ratios are printed.
 - the ceiling: aiosmtplib alone, the same pre-built messages over the same number of persistent
   connections (MAIL, RCPT, DATA each), no database, no rendering: what any sender built on
   aiosmtplib can reach against this server; the distance to it is inviter's own cost.
@@ -42,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosmtplib
+import mailmerge_peer
 from common import Sink, machine, table
 
 from inviter.config import load_settings
@@ -152,6 +157,25 @@ def run_baseline(sink: Sink, messages: list[tuple[str, bytes]]) -> dict[str, flo
     if stats["recipients"] != len(messages):
         raise SystemExit(f"the baseline reached {stats['recipients']} of {len(messages)}")
     return {"seconds": seconds, "wire": seconds, "connections": stats["connections"]}
+
+
+def run_mailmerge(
+    sink: Sink, messages: list[tuple[str, bytes]], folder: Path, *, tls: bool
+) -> float | None:
+    """Run mailmerge on the same recipients; return its seconds (None if not installed)."""
+    if not mailmerge_peer.available():
+        return None
+    recipients = contact_rows(len(messages))
+    # The template is the Norwegian invitation (recipient 1; recipient 0 reads English).
+    sample = 1 if len(messages) > 1 else 0
+    mailmerge_peer.write_project(
+        folder, messages[sample][1], recipients[sample], recipients, sink.port, tls=tls
+    )
+    sink.reset()
+    seconds = mailmerge_peer.run(folder)
+    if sink.stats()["recipients"] != len(messages):
+        raise SystemExit("mailmerge did not reach every recipient")
+    return seconds
 
 
 def run_ceiling(
@@ -282,48 +306,41 @@ def main() -> None:
             else "# the server and the senders placed by the scheduler"
         )
         messages = built_messages(args.size, Path(tmp) / "baseline")
-        base = run_baseline(sink, messages)
-        base_rate = args.size / base["seconds"]
-        limit = 1 / args.delay
-        rows.append(
-            [
-                "baseline: smtplib, a connection per message",
-                1,
-                f"{base['seconds']:.2f}",
-                f"{base_rate:.1f}",
+        base_seconds = run_baseline(sink, messages)["seconds"]
+        peer_seconds = run_mailmerge(sink, messages, Path(tmp) / "mailmerge", tls=args.tls)
+
+        def row(way: str, concurrency: int, seconds: float | None) -> list[str]:
+            if seconds is None:
+                return [way, str(concurrency), "-", "-", "-", "-", "-", "-"]
+            rate, limit = args.size / seconds, concurrency / args.delay
+            # Ratios of rates, i.e. the peer's seconds over this way's seconds.
+            return [
+                way,
+                str(concurrency),
+                f"{seconds:.2f}",
+                f"{rate:.1f}",
                 f"{limit:.0f}",
-                f"{base_rate / limit:.3f}",
-                "1.0",
+                f"{rate / limit:.3f}",
+                f"{base_seconds / seconds:.2f}",
+                f"{peer_seconds / seconds:.2f}" if peer_seconds else "-",
             ]
-        )
+
+        rows.append(row("baseline: smtplib, a connection per message", 1, base_seconds))
+        rows.append(row("mailmerge 2.3.0 (PyPI), --no-dry-run --no-limit", 1, peer_seconds))
         for concurrency in args.concurrency:
             floor = run_floor(sink, messages, concurrency)
             ceiling = run_ceiling(sink, messages, concurrency)
             got = run_inviter(sink, args.size, concurrency, Path(tmp) / f"c{concurrency}")
-            limit = concurrency / args.delay
             for way, seconds in (
                 ("floor: raw sockets, no library, pre-built", floor["seconds"]),
                 ("ceiling: bare aiosmtplib, pre-built, no database", ceiling["seconds"]),
                 (f"inviter send ({got['connections']} connections opened)", got["seconds"]),
             ):
-                rate = args.size / seconds
-                rows.append(
-                    [
-                        way,
-                        concurrency,
-                        f"{seconds:.2f}",
-                        f"{rate:.1f}",
-                        f"{limit:.0f}",
-                        f"{rate / limit:.3f}",
-                        f"{rate / base_rate:.1f}",
-                    ]
-                )
-    print(
-        table(
-            ["way", "concurrency", "seconds", "msg/s", "limit msg/s", "efficiency", "x baseline"],
-            rows,
-        )
-    )
+                rows.append(row(way, concurrency, seconds))
+    headers = ["way", "concurrency", "seconds", "msg/s", "limit msg/s", "efficiency"]
+    print(table([*headers, "x baseline", "x mailmerge"], rows))
+    if peer_seconds is None:
+        print("# mailmerge is not installed (pip install mailmerge): its row is empty")
 
 
 if __name__ == "__main__":
