@@ -140,14 +140,23 @@ class Database:
         return url.render_as_string(hide_password=True)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """Yield a session inside one transaction, committed on success, rolled back on error."""
+    def session(self, *, stepwise: bool = False) -> Iterator[Session]:
+        """Yield a session inside one transaction, committed on success, rolled back on error.
+
+        ``stepwise``: the block may commit part of its work itself (``session.commit()``, which
+        a ``session.begin()`` block forbids); the rest is committed at its end, or rolled back.
+        """
         session = self._sessions()
         try:
-            with self.translated(), session.begin():
-                yield session
+            with self.translated():
+                if stepwise:
+                    yield session
+                    session.commit()
+                else:
+                    with session.begin():
+                        yield session
         finally:
-            session.close()
+            session.close()  # rolls back whatever is not committed
 
     @contextmanager
     def translated(self) -> Iterator[None]:

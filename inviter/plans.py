@@ -1,9 +1,11 @@
 """Who gets a message in a run of send, cancel or remind, and who does not and why.
 
 A planner runs twice per run: first read-only, to report bad input before anything connects;
-then, once the server has accepted the login, in the one short transaction that writes a
-``pending`` Delivery with a fixed Message-ID for every target (sending.md: record "sent" only
-after the 250, so a crash leaves a row for every message that may have gone out).
+then, once the server has accepted the login, to write a ``pending`` Delivery with a fixed
+Message-ID for every target (sending.md: record "sent" only after the 250, so a crash leaves a
+row for every message that may have gone out). Given ``early``, the writing pass commits its
+first few rows at once and hands them over, so they go out while it writes the rest; without
+it, everything is one transaction.
 
 Neither pass holds the audience: it is read a page at a time (keyset on the e-mail address), as
 plain rows, and a target is counted, written or kept as the mode asks (benchmarks/RESULTS.md:
@@ -13,7 +15,7 @@ loading the whole audience as ORM objects made memory grow 2.4 KiB a contact).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -81,6 +83,30 @@ class Plan:
     failed_before: list[RecipientResult] = field(default_factory=list)
     left_audience: list[str] = field(default_factory=list)
     uninvited: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A written row, with all the sender needs to build and record its message."""
+
+    row_id: int
+    message_id: str
+    attempts: int
+    recipient: Recipient
+
+
+@dataclass(frozen=True)
+class FirstRows:
+    """The first rows a writing planner committed, handed over before it writes the rest."""
+
+    kind: Kind
+    uid: str
+    sequence: int
+    rows: list[Pending]
+
+
+# Called in the planner's thread, right after the first rows' commit.
+Early = Callable[[FirstRows], None]
 
 
 def addresses(to: Collection[str] | None) -> list[str]:
@@ -152,6 +178,7 @@ class _Targets:
         state: MeetingState | None,
         plan: Plan,
         mode: Mode,
+        early: Early | None = None,
     ) -> None:
         self.session, self.settings, self.state, self.plan, self.mode = (
             session,
@@ -161,6 +188,9 @@ class _Targets:
             mode,
         )
         self.chunk: list[Delivery | dict[str, Any]] = []
+        self.early = early if mode == "write" else None
+        self.size = _FIRST if self.early else _CHUNK
+        self.recipients: list[Recipient] = []  # the chunk's, while the first rows are taken
 
     def add(self, recipient: Recipient, row: Delivery | None, contact_id: int | None) -> None:
         """Take one target: its recipient, its earlier row if any, its contact's id if any."""
@@ -193,7 +223,9 @@ class _Targets:
             row.name = recipient.name
             row.status = PENDING
             self.chunk.append(row)
-        if len(self.chunk) >= _CHUNK:
+        if self.early:
+            self.recipients.append(recipient)
+        if len(self.chunk) >= self.size:
             self.flush()
 
     def flush(self) -> None:
@@ -213,16 +245,31 @@ class _Targets:
         ids: dict[str, int] = {}
         if new:
             ids = {email: id_ for id_, email in self.session.execute(returning, new)}
-        for item in self.chunk:
+        first = []
+        for index, item in enumerate(self.chunk):
             if isinstance(item, dict):
-                self.plan.pending.append(ids[item["email"]])
+                row_id, message_id, attempts = ids[item["email"]], item["message_id"], 0
             else:
-                self.plan.pending.append(item.id)
+                row_id, message_id, attempts = item.id, item.message_id, item.attempts
                 self.session.expunge(item)
+            self.plan.pending.append(row_id)
+            if self.early:
+                first.append(Pending(row_id, message_id, attempts, self.recipients[index]))
         self.chunk.clear()
+        self.recipients.clear()
+        if self.early:
+            # Committed now, so these go out while the rest is written: at c=10 the writing of
+            # 1,000 rows kept every connection waiting ~40 ms (benchmarks/RESULTS.md §1). A
+            # crash after this commit leaves the later targets without a row, as before the
+            # run: the next run finds them as it finds anyone new.
+            self.session.commit()
+            early, self.early, self.size = self.early, None, _CHUNK
+            plan = self.plan
+            early(FirstRows(plan.kind, plan.uid, plan.sequence, first))
 
 
 _CHUNK = 500
+_FIRST = 50  # rows committed and handed over first: a message for every connection, and more
 _PAGE = 500  # contacts read per query of the audience
 
 
@@ -255,7 +302,12 @@ def _audience(session: Session, meeting: Meeting) -> Iterator[tuple[int, Recipie
 
 
 def plan_request(
-    session: Session, settings: Settings, meeting: Meeting, to: list[str], mode: Mode
+    session: Session,
+    settings: Settings,
+    meeting: Meeting,
+    to: list[str],
+    mode: Mode,
+    early: Early | None = None,
 ) -> Plan:
     state = get_state(session, meeting)
     if state is not None and state.cancelled:
@@ -272,7 +324,7 @@ def plan_request(
     invited, uninvited = _invited(rows)
     _check_to(session, to, meeting)
     plan = Plan("request", uid, sequence)
-    targets = _Targets(session, settings, state, plan, mode)
+    targets = _Targets(session, settings, state, plan, mode, early)
     earlier = _index(rows, REQUEST, sequence)
     left = set(invited)  # what remains after the walk has left the audience
     wanted = set(to)
@@ -310,7 +362,12 @@ def _check_to(session: Session, to: list[str], meeting: Meeting) -> None:
 
 
 def plan_cancel(
-    session: Session, settings: Settings, meeting: Meeting, to: list[str], mode: Mode
+    session: Session,
+    settings: Settings,
+    meeting: Meeting,
+    to: list[str],
+    mode: Mode,
+    early: Early | None = None,
 ) -> Plan:
     state = get_state(session, meeting)
     rows = _rows(session, state, settings.send.transport)
@@ -329,7 +386,7 @@ def plan_cancel(
                 f"--to {email}: was never sent the invitation to '{meeting.slug}'; nothing was sent"
             )
     plan = Plan("cancel", state.uid, sequence)
-    targets = _Targets(session, settings, state, plan, mode)
+    targets = _Targets(session, settings, state, plan, mode, early)
     earlier = _index(rows, CANCEL, sequence)
     for email in to or sorted(invited):
         if email in uninvited:
@@ -348,7 +405,12 @@ def plan_cancel(
 
 
 def plan_reminder(
-    session: Session, settings: Settings, meeting: Meeting, mode: Mode, now: datetime
+    session: Session,
+    settings: Settings,
+    meeting: Meeting,
+    mode: Mode,
+    now: datetime,
+    early: Early | None = None,
 ) -> Plan:
     state = get_state(session, meeting)
     if state is None:
@@ -391,7 +453,7 @@ def plan_reminder(
         plan.batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         emails = sorted(unanswered)
     plan.skipped = sorted((current & invited) - unanswered)  # they answered already
-    targets = _Targets(session, settings, state, plan, mode)
+    targets = _Targets(session, settings, state, plan, mode, early)
     for email in emails:
         recipient, contact_id = _recipient(session, email, rows)
         targets.add(recipient, unfinished.get(email), contact_id)

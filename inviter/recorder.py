@@ -107,7 +107,9 @@ class Recorder:
         await self._submit(_Task(self._future(), record=record))
 
     async def call(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in its own transaction in the thread; return its result."""
+        """Run ``work`` in the thread in a transaction of its own, committed when it returns
+        (``work`` may commit part of it earlier: a session of ``Database.session(stepwise)``);
+        return its result."""
         result: T = await self._submit(_Task(self._future(), call=work))
         return result
 
@@ -181,7 +183,7 @@ class Recorder:
     def _call(self, task: _Task) -> None:
         assert task.call is not None
         try:
-            with self.db.session() as session:
+            with self.db.session(stepwise=True) as session:
                 result = task.call(session)
         except Exception as exc:  # handed to the caller
             self._settle(task.future, None, exc)

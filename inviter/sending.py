@@ -4,7 +4,9 @@ The order is what makes a run safe to repeat, after a crash included (sending.md
 1. templates checked, the audience and ``--to`` checked: bad input stops here (exit 2);
 2. the first connection opened and logged in: a refused login stops here (exit 3), nothing
    recorded;
-3. one short transaction writes a ``pending`` Delivery with a fixed Message-ID per recipient;
+3. a ``pending`` Delivery with a fixed Message-ID is committed for each recipient before its
+   message goes out (the first 50 in a transaction of their own, so they go out while the rest
+   is written);
 4. messages go out; each outcome is recorded in its own short transaction right after the
    server's answer. No transaction is open during an SMTP call.
 A recipient whose row is not ``sent`` (pending after a crash, uncertain, failed for a temporary
@@ -14,11 +16,13 @@ calendar entry. A 5xx failure is not repeated by later runs unless ``--to`` name
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,8 +34,11 @@ from inviter.mailer import Job, Mailer, Outcome
 from inviter.messages import Recipient, build_message, new_message_id
 from inviter.models import FAILED, SENT, UNCERTAIN, Contact, Delivery, utcnow
 from inviter.plans import (
+    Early,
+    FirstRows,
     Kind,
     Mode,
+    Pending,
     Plan,
     RecipientResult,
     addresses,
@@ -111,7 +118,10 @@ class SendReport:
         return [r for r in self.noted if r.possible_duplicate and r.status == SENT]
 
 
-Planner = Callable[[Session, Mode], Plan]
+class Planner(Protocol):
+    """One of plans.py's planners with its command's arguments bound."""
+
+    def __call__(self, session: Session, mode: Mode, early: Early | None = None) -> Plan: ...
 
 
 # ---------------------------------------------------------------- the three commands
@@ -133,8 +143,8 @@ async def send_invitations(
     meeting = settings.meeting(slug)
     wanted = addresses(to)
 
-    def plan(session: Session, mode: Mode) -> Plan:
-        return plan_request(session, settings, meeting, wanted, mode)
+    def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
+        return plan_request(session, settings, meeting, wanted, mode, early)
 
     return await _run(settings, db, meeting, plan, dry_run, password_prompt, progress, now, env)
 
@@ -154,8 +164,8 @@ async def cancel_meeting(
     meeting = settings.meeting(slug)
     wanted = addresses(to)
 
-    def plan(session: Session, mode: Mode) -> Plan:
-        return plan_cancel(session, settings, meeting, wanted, mode)
+    def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
+        return plan_cancel(session, settings, meeting, wanted, mode, early)
 
     return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
 
@@ -173,8 +183,8 @@ async def remind_meeting(
     """Send the current invitation again, with reminder text, to those who have not answered."""
     meeting = settings.meeting(slug)
 
-    def plan(session: Session, mode: Mode) -> Plan:
-        return plan_reminder(session, settings, meeting, mode, now or utcnow())
+    def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
+        return plan_reminder(session, settings, meeting, mode, now or utcnow(), early)
 
     return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
 
@@ -290,28 +300,46 @@ async def _attempt(
         if progress:
             progress(Progress(finished, total, job.recipient, outcome.status))
 
+    def message(version: FirstRows | Plan, row: Pending) -> _Message:
+        recipient = row.recipient
+        return _Message(
+            row.row_id,
+            recipient.email,
+            row.message_id,
+            partial(build, recipient, version.kind, version.uid, version.sequence, row.message_id),
+            name=recipient.name,
+            earlier=row.attempts,
+        )
+
     async def jobs() -> AsyncIterator[Job]:
         """Write the pending rows, then read them back a batch at a time, as they are needed.
 
         Called once the first connection has logged in: only then is anything written. The
-        write runs in the database thread, so the other connections log in meanwhile.
+        write runs in the database thread, so the other connections log in meanwhile; its first
+        rows are handed over as soon as they are committed, and go out while it writes the rest.
         """
-        plan = await recorder.call(lambda session: planner(session, "write"))
+        loop = asyncio.get_running_loop()
+        handed: asyncio.Future[FirstRows] = loop.create_future()
+
+        def early(first: FirstRows) -> None:  # in the database thread
+            loop.call_soon_threadsafe(_settle, handed, first)
+
+        writing = asyncio.ensure_future(recorder.call(lambda s: planner(s, "write", early)))
+        try:
+            either: list[asyncio.Future[Any]] = [handed, writing]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            given = handed.result().rows if handed.done() else []
+            for row in given:
+                yield message(handed.result(), row)
+            plan = await writing
+        finally:
+            writing.cancel()  # the run stopped early: nobody waits for the rest of the write
         report.sequence = plan.sequence
-        ids = plan.pending
+        ids = plan.pending[len(given) :]  # the first ones were handed over already
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
             for row in await recorder.call(partial(_load, ids=chunk)):
-                yield _Message(
-                    row.row_id,
-                    row.recipient.email,
-                    row.message_id,
-                    partial(
-                        build, row.recipient, plan.kind, plan.uid, plan.sequence, row.message_id
-                    ),
-                    name=row.recipient.name,
-                    earlier=row.attempts,
-                )
+                yield message(plan, row)
 
     send = settings.send
     async with (
@@ -344,15 +372,12 @@ class _Message(Job):
     earlier: int = 0
 
 
-@dataclass(frozen=True)
-class _Row:
-    row_id: int
-    message_id: str
-    attempts: int
-    recipient: Recipient
+def _settle(future: asyncio.Future[FirstRows], first: FirstRows) -> None:
+    if not future.done():  # the run may have stopped meanwhile
+        future.set_result(first)
 
 
-def _load(session: Session, *, ids: list[int]) -> list[_Row]:
+def _load(session: Session, *, ids: list[int]) -> list[Pending]:
     """Return the pending rows ``ids`` in that order, each with its recipient.
 
     The recipient is the row's contact when it still has this address (the writing planner set
@@ -371,7 +396,7 @@ def _load(session: Session, *, ids: list[int]) -> list[_Row]:
             recipient = Recipient.from_contact(contact)
         else:
             recipient = Recipient(email=email, name=name)
-        found[row_id] = _Row(row_id, message_id, attempts, recipient)
+        found[row_id] = Pending(row_id, message_id, attempts, recipient)
     return [found[i] for i in ids if i in found]
 
 

@@ -23,9 +23,11 @@ from .sending_support import (
 
 @pytest.fixture
 def folder(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Six contacts (five in the audience), read two at a time and written two at a time."""
+    """Six contacts (five in the audience), read two at a time and written two at a time (the
+    first two committed and handed over on their own when the planner is given ``early``)."""
     monkeypatch.setattr(plans, "_PAGE", 2)
     monkeypatch.setattr(plans, "_CHUNK", 2)
+    monkeypatch.setattr(plans, "_FIRST", 2)
     write_config(project)
     db = open_db(project)
     add_contacts(db)
@@ -87,3 +89,63 @@ def test_paged_writing_planner_keeps_every_row_id_in_audience_order(folder: Path
     assert plan.total == check.total == 5
     assert check.targets == []
     assert check.pending == []
+
+
+def test_writing_planner_hands_over_its_first_rows_once_committed(folder: Path) -> None:
+    settings = load_settings(folder / "inviter.toml", env={})
+    db = open_db(folder)
+    meeting = settings.meeting(MEETING)
+    handed: list[plans.FirstRows] = []
+    seen_then: list[list[tuple[str, str]]] = []
+
+    def early(first: plans.FirstRows) -> None:
+        handed.append(first)
+        # Another connection sees them: committed, not merely flushed.
+        seen_then.append([(r.email, r.status) for r in deliveries(db)])
+
+    with db.session(stepwise=True) as session:
+        plan = plans.plan_request(session, settings, meeting, [], "write", early)
+    assert len(handed) == 1
+    first = handed[0]
+    assert seen_then == [[(email, PENDING) for email in AUDIENCE[:2]]]
+    assert [r.recipient.email for r in first.rows] == AUDIENCE[:2]
+    assert [r.row_id for r in first.rows] == plan.pending[:2]
+    assert (first.kind, first.uid, first.sequence) == (plan.kind, plan.uid, plan.sequence)
+    rows = {r.id: r for r in deliveries(db)}
+    assert [rows[r.row_id].message_id for r in first.rows] == [r.message_id for r in first.rows]
+    assert all(r.attempts == 0 for r in first.rows)
+    assert [rows[i].email for i in plan.pending] == AUDIENCE
+
+
+def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
+    folder: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first two rows are committed and may have gone out; the failure rolls back the rest,
+    # which the next run writes as it writes anyone new. Nobody is lost, nobody sent twice.
+    made = 0
+    real = plans.new_message_id
+
+    def failing(organizer: object) -> str:
+        nonlocal made
+        made += 1
+        if made > 2:
+            raise OSError("disk full")
+        return real(organizer)  # type: ignore[arg-type]
+
+    settings = load_settings(folder / "inviter.toml", env={})
+    db = open_db(folder)
+    handed: list[plans.FirstRows] = []
+    monkeypatch.setattr(plans, "new_message_id", failing)
+    with pytest.raises(OSError, match="disk full"), db.session(stepwise=True) as session:
+        plans.plan_request(session, settings, settings.meeting(MEETING), [], "write", handed.append)
+    assert [[r.recipient.email for r in first.rows] for first in handed] == [AUDIENCE[:2]]
+    assert [(r.email, r.status) for r in deliveries(db)] == [(e, PENDING) for e in AUDIENCE[:2]]
+    first_ids = [r.message_id for r in deliveries(db)]
+
+    monkeypatch.setattr(plans, "new_message_id", real)
+    result = invoke("send", "--meeting", MEETING)
+    assert result.exit_code == 0, result.output
+    rows = deliveries(open_db(folder))
+    assert sorted((r.email, r.status) for r in rows) == [(e, SENT) for e in AUDIENCE]
+    assert [r.message_id for r in rows[:2]] == first_ids  # the same Message-IDs, sent once
+    assert len(list((folder / "outbox" / "new").iterdir())) == 5
