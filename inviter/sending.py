@@ -33,20 +33,9 @@ from inviter.db import Database
 from inviter.mailer import Job, Mailer, Outcome
 from inviter.messages import Recipient, build_message, new_message_id
 from inviter.models import FAILED, SENT, UNCERTAIN, Contact, Delivery, utcnow
-from inviter.plans import (
-    Early,
-    FirstRows,
-    Kind,
-    Mode,
-    Pending,
-    Plan,
-    RecipientResult,
-    addresses,
-    plan_cancel,
-    plan_reminder,
-    plan_request,
-)
+from inviter.plans import addresses, plan_cancel, plan_reminder, plan_request
 from inviter.recorder import Record, Recorder
+from inviter.targets import Early, FirstRows, Kind, Mode, Pending, Plan, RecipientResult
 from inviter.templates import Templates
 from inviter.transport import OutboxTransport, SmtpTransport, Transport
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter import plans
+from inviter import plans, targets
 from inviter.config import load_settings
 from inviter.models import PENDING, REQUEST, SENT
 
@@ -26,8 +26,8 @@ def folder(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Six contacts (five in the audience), read two at a time and written two at a time (the
     first two committed and handed over on their own when the planner is given ``early``)."""
     monkeypatch.setattr(plans, "_PAGE", 2)
-    monkeypatch.setattr(plans, "_CHUNK", 2)
-    monkeypatch.setattr(plans, "_FIRST", 2)
+    monkeypatch.setattr(targets, "_CHUNK", 2)
+    monkeypatch.setattr(targets, "_FIRST", 2)
     write_config(project)
     db = open_db(project)
     add_contacts(db)
@@ -95,10 +95,10 @@ def test_writing_planner_hands_over_its_first_rows_once_committed(folder: Path) 
     settings = load_settings(folder / "inviter.toml", env={})
     db = open_db(folder)
     meeting = settings.meeting(MEETING)
-    handed: list[plans.FirstRows] = []
+    handed: list[targets.FirstRows] = []
     seen_then: list[list[tuple[str, str]]] = []
 
-    def early(first: plans.FirstRows) -> None:
+    def early(first: targets.FirstRows) -> None:
         handed.append(first)
         # Another connection sees them: committed, not merely flushed.
         seen_then.append([(r.email, r.status) for r in deliveries(db)])
@@ -123,7 +123,7 @@ def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
     # The first two rows are committed and may have gone out; the failure rolls back the rest,
     # which the next run writes as it writes anyone new. Nobody is lost, nobody sent twice.
     made = 0
-    real = plans.new_message_id
+    real = targets.new_message_id
 
     def failing(organizer: object) -> str:
         nonlocal made
@@ -134,15 +134,15 @@ def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
 
     settings = load_settings(folder / "inviter.toml", env={})
     db = open_db(folder)
-    handed: list[plans.FirstRows] = []
-    monkeypatch.setattr(plans, "new_message_id", failing)
+    handed: list[targets.FirstRows] = []
+    monkeypatch.setattr(targets, "new_message_id", failing)
     with pytest.raises(OSError, match="disk full"), db.session(stepwise=True) as session:
         plans.plan_request(session, settings, settings.meeting(MEETING), [], "write", handed.append)
     assert [[r.recipient.email for r in first.rows] for first in handed] == [AUDIENCE[:2]]
     assert [(r.email, r.status) for r in deliveries(db)] == [(e, PENDING) for e in AUDIENCE[:2]]
     first_ids = [r.message_id for r in deliveries(db)]
 
-    monkeypatch.setattr(plans, "new_message_id", real)
+    monkeypatch.setattr(targets, "new_message_id", real)
     result = invoke("send", "--meeting", MEETING)
     assert result.exit_code == 0, result.output
     rows = deliveries(open_db(folder))
