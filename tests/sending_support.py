@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def write_config(folder: Path, *, location: str = "Tromsø", exclude: tuple[str,
     return path
 
 
-def add_contacts(db: Database, people: list[tuple[str, ...]] | None = None) -> None:
+def add_contacts(db: Database, people: Sequence[tuple[str, ...]] | None = None) -> None:
     """Store contacts directly (the contacts importer is tested elsewhere)."""
     with db.session() as session:
         for address, name, role, municipality, region, language in people or PEOPLE:

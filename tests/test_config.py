@@ -36,7 +36,9 @@ def test_shipped_example_loads(project: Path) -> None:
     meeting = settings.meeting("temamote-tromso")
     assert meeting.start_at.isoformat() == "2022-11-09T10:00:00+01:00"
     assert meeting.location == "Tromsø"
-    assert settings.meeting("regionmote-nord-troms").start_at.utcoffset().total_seconds() == 7200
+    offset = settings.meeting("regionmote-nord-troms").start_at.utcoffset()
+    assert offset is not None
+    assert offset.total_seconds() == 7200
     two_days = settings.meeting("biblioteksjefmote-2022")
     assert (two_days.end.date() - two_days.start.date()).days == 1
     assert settings.organizer.email == "bibliotek@example.org"

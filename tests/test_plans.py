@@ -8,6 +8,7 @@ import pytest
 
 from inviter import plans, targets
 from inviter.config import load_settings
+from inviter.messages import new_message_id
 from inviter.models import PENDING, REQUEST, SENT
 
 from .conftest import Invoke
@@ -123,7 +124,7 @@ def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
     # The first two rows are committed and may have gone out; the failure rolls back the rest,
     # which the next run writes as it writes anyone new. Nobody is lost, nobody sent twice.
     made = 0
-    real = targets.new_message_id
+    real = new_message_id
 
     def failing(organizer: object) -> str:
         nonlocal made

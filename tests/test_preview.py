@@ -37,7 +37,7 @@ def stored_state(project: Path, slug: str) -> MeetingState:
         db.close()
 
 
-def test_empty_contact_list_uses_a_labelled_sample(invoke: Invoke, project: Path):
+def test_empty_contact_list_uses_a_labelled_sample(invoke: Invoke, project: Path) -> None:
     result = invoke("preview", "--meeting", "temamote-tromso")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
@@ -63,7 +63,7 @@ def test_empty_contact_list_uses_a_labelled_sample(invoke: Invoke, project: Path
     assert "\nDTSTART;TZID=Europe/Oslo:20221109T100000\n" in out
 
 
-def test_uid_is_made_once_and_kept(invoke: Invoke, project: Path):
+def test_uid_is_made_once_and_kept(invoke: Invoke, project: Path) -> None:
     assert invoke("preview", "--meeting", "regionmote-tromso").exit_code == 0
     first = stored_state(project, "regionmote-tromso").uid
     assert re.fullmatch(r"[0-9a-f-]{36}@example\.org", first)
@@ -72,7 +72,7 @@ def test_uid_is_made_once_and_kept(invoke: Invoke, project: Path):
     assert f"UID:{first}" in result.stdout
 
 
-def test_first_of_the_audience_by_default(invoke: Invoke, project: Path):
+def test_first_of_the_audience_by_default(invoke: Invoke, project: Path) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     result = invoke("preview", "--meeting", "regionmote-nord-troms")
     assert result.exit_code == 0, result.stderr
@@ -90,7 +90,7 @@ def test_first_of_the_audience_by_default(invoke: Invoke, project: Path):
     assert "Vi ber deg videresende denne invitasjonen til din leder" in result.stdout
 
 
-def test_sample_when_nobody_is_in_the_audience(invoke: Invoke, project: Path):
+def test_sample_when_nobody_is_in_the_audience(invoke: Invoke, project: Path) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     config = project / "inviter.toml"
     text = config.read_text(encoding="utf-8").replace(
@@ -104,7 +104,7 @@ def test_sample_when_nobody_is_in_the_audience(invoke: Invoke, project: Path):
     )
 
 
-def test_to_an_english_contact(invoke: Invoke):
+def test_to_an_english_contact(invoke: Invoke) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     result = invoke(
         "preview",
@@ -121,7 +121,7 @@ def test_to_an_english_contact(invoke: Invoke):
     assert "Dear Sarah Lindqvist," in result.stdout
 
 
-def test_to_someone_not_in_the_contact_list(invoke: Invoke):
+def test_to_someone_not_in_the_contact_list(invoke: Invoke) -> None:
     result = invoke("preview", "--meeting", "temamote-tromso", "--to", "nobody@example.org")
     assert result.exit_code == 2
     assert result.stderr == (
@@ -133,13 +133,13 @@ def test_to_someone_not_in_the_contact_list(invoke: Invoke):
     assert bad.stderr.startswith("Error: --to: 'a@b@c' is not a valid e-mail address")
 
 
-def test_unknown_meeting(invoke: Invoke):
+def test_unknown_meeting(invoke: Invoke) -> None:
     result = invoke("preview", "--meeting", "nope")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: inviter.toml: no meeting 'nope' (known: regionmote-")
 
 
-def test_output_bytes_equal_build_message(invoke: Invoke, project: Path):
+def test_output_bytes_equal_build_message(invoke: Invoke, project: Path) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     result = invoke(
         "preview",
@@ -183,7 +183,7 @@ def test_output_bytes_equal_build_message(invoke: Invoke, project: Path):
     assert data.isascii()
 
 
-def test_output_to_a_folder_that_does_not_exist(invoke: Invoke, project: Path):
+def test_output_to_a_folder_that_does_not_exist(invoke: Invoke, project: Path) -> None:
     result = invoke("preview", "--meeting", "temamote-tromso", "-o", "no/such/x.eml")
     assert result.exit_code == 2
     assert result.stderr == "Error: no/such/x.eml: cannot be written: No such file or directory\n"
@@ -191,7 +191,7 @@ def test_output_to_a_folder_that_does_not_exist(invoke: Invoke, project: Path):
 
 def test_template_error_is_exit_2_with_file_and_line_and_nothing_written(
     invoke: Invoke, project: Path
-):
+) -> None:
     path = project / "templates" / "temamote" / "nb" / "body.txt"
     lines = path.read_text(encoding="utf-8").split("\n")
     lines.insert(3, "{{ meeting.titel }}")
@@ -205,7 +205,7 @@ def test_template_error_is_exit_2_with_file_and_line_and_nothing_written(
     assert not (project / "x.eml").exists()
 
 
-def test_changed_meeting_after_sending_previews_the_update(invoke: Invoke, project: Path):
+def test_changed_meeting_after_sending_previews_the_update(invoke: Invoke, project: Path) -> None:
     assert invoke("preview", "--meeting", "temamote-tromso").exit_code == 0
     state = stored_state(project, "temamote-tromso")
     settings = load_settings(project / "inviter.toml", env={})
@@ -244,7 +244,7 @@ def test_changed_meeting_after_sending_previews_the_update(invoke: Invoke, proje
     ("kind", "subject", "method", "sequence"),
     [("cancel", "Avlyst: ", "CANCEL", 1), ("reminder", "Påminnelse: ", "REQUEST", 0)],
 )
-def test_kind_option(invoke: Invoke, kind, subject, method, sequence):
+def test_kind_option(invoke: Invoke, kind: str, subject: str, method: str, sequence: int) -> None:
     result = invoke("preview", "--meeting", "temamote-finnsnes", "--kind", kind)
     assert result.exit_code == 0, result.stderr
     assert f"\nSubject: {subject}Temamøte: Kunnskap og læring – 3. november 2022\n" in (
@@ -255,7 +255,7 @@ def test_kind_option(invoke: Invoke, kind, subject, method, sequence):
     assert f"text/calendar; method={method} (base64)" in result.stdout
 
 
-def test_help_has_an_example(invoke: Invoke):
+def test_help_has_an_example(invoke: Invoke) -> None:
     result = invoke("preview", "--help")
     assert result.exit_code == 0
     assert (

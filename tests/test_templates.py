@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from inviter.config import load_settings
+from inviter.config import Meeting, load_settings
 from inviter.dates import format_dates, format_when
 from inviter.errors import TemplateError
 from inviter.messages import Recipient
-from inviter.templates import MeetingView, Templates, paragraphs, tidy_text
+from inviter.templates import Kind, MeetingView, Templates, paragraphs, tidy_text
 from tests.invitations_support import (
     BIBLIOTEKSJEFMOTE,
     ORGANIZER,
@@ -84,11 +84,11 @@ def break_line(path: Path, line: int, text: str) -> None:
         ),
     ],
 )
-def test_format_when(start, end, language, expected):
+def test_format_when(start: datetime, end: datetime, language: str, expected: str) -> None:
     assert format_when(start, end, language) == expected
 
 
-def test_every_weekday_and_month_in_bokmal():
+def test_every_weekday_and_month_in_bokmal() -> None:
     days = [format_when(datetime(2023, 5, d, 8), datetime(2023, 5, d, 9)) for d in range(1, 8)]
     assert [d.split()[0] for d in days] == [
         "mandag",
@@ -116,7 +116,7 @@ def test_every_weekday_and_month_in_bokmal():
     ]
 
 
-def test_format_dates():
+def test_format_dates() -> None:
     assert format_dates(date(2022, 11, 9), date(2022, 11, 9)) == "9. november 2022"
     assert format_dates(date(2022, 10, 11), date(2022, 10, 12)) == "11.–12. oktober 2022"
     assert format_dates(date(2022, 9, 30), date(2022, 10, 1)) == "30. september – 1. oktober 2022"
@@ -126,12 +126,12 @@ def test_format_dates():
 # ---------------------------------------------------------------- the shipped sets
 
 
-def shipped_meetings():
+def shipped_meetings() -> tuple[Meeting, ...]:
     return load_settings(ROOT / "inviter.toml", env={}).meetings
 
 
 @pytest.mark.parametrize("meeting", shipped_meetings(), ids=lambda m: m.slug)
-def test_every_shipped_meeting_checks_and_renders(meeting):
+def test_every_shipped_meeting_checks_and_renders(meeting: Meeting) -> None:
     templates = Templates(ROOT / "templates")
     templates.check(meeting, ORGANIZER)
     assert templates.languages(meeting.template) == ["nb", "en"]
@@ -161,7 +161,7 @@ def test_every_shipped_meeting_checks_and_renders(meeting):
     )
 
 
-def test_two_day_meeting_says_one_calendar_entry():
+def test_two_day_meeting_says_one_calendar_entry() -> None:
     rendered = Templates(ROOT / "templates").render(
         BIBLIOTEKSJEFMOTE, ORGANIZER, ANN, kind="request"
     )
@@ -172,7 +172,7 @@ def test_two_day_meeting_says_one_calendar_entry():
     )
 
 
-def test_full_plain_text_of_a_winter_theme_meeting():
+def test_full_plain_text_of_a_winter_theme_meeting() -> None:
     rendered = Templates(ROOT / "templates").render(TEMAMOTE_TROMSO, ORGANIZER, ANN, kind="request")
     assert rendered.text == (
         "Hei Ann Lie,\n"
@@ -213,7 +213,9 @@ def test_full_plain_text_of_a_winter_theme_meeting():
         ("cancel", 1, "Avlyst: ", "er dessverre avlyst."),
     ],
 )
-def test_update_reminder_and_cancel_wording(kind, sequence, subject, phrase):
+def test_update_reminder_and_cancel_wording(
+    kind: Kind, sequence: int, subject: str, phrase: str
+) -> None:
     rendered = Templates(ROOT / "templates").render(
         TEMAMOTE_TROMSO, ORGANIZER, ANN, kind=kind, sequence=sequence
     )
@@ -222,7 +224,7 @@ def test_update_reminder_and_cancel_wording(kind, sequence, subject, phrase):
     assert ("Godta" in rendered.text) == (kind != "cancel")
 
 
-def test_subject_and_text_are_not_html_escaped_but_html_is():
+def test_subject_and_text_are_not_html_escaped_but_html_is() -> None:
     meeting = dataclasses.replace(TEMAMOTE_TROMSO, title='Bøker & <film> "nå"')
     recipient = Recipient(email="a@example.org", name="Ann <b>&</b>")
     rendered = Templates(ROOT / "templates").render(meeting, ORGANIZER, recipient, kind="request")
@@ -233,7 +235,7 @@ def test_subject_and_text_are_not_html_escaped_but_html_is():
     assert "Hei Ann &lt;b&gt;&amp;&lt;/b&gt;," in rendered.html
 
 
-def test_html_is_one_accessible_document():
+def test_html_is_one_accessible_document() -> None:
     html = (
         Templates(ROOT / "templates")
         .render(REGIONMOTE_NORD_TROMS, ORGANIZER, ANN, kind="request")
@@ -252,7 +254,7 @@ def test_html_is_one_accessible_document():
 # ---------------------------------------------------------------- errors (exit 2, file:line)
 
 
-def test_unknown_attribute_names_file_line_and_variable(templates_copy):
+def test_unknown_attribute_names_file_line_and_variable(templates_copy: Path) -> None:
     break_line(templates_copy / "temamote" / "nb" / "body.txt", 4, "{{ meeting.titel }}")
     with pytest.raises(TemplateError) as caught:
         Templates(templates_copy).check(TEMAMOTE_TROMSO, ORGANIZER)
@@ -262,14 +264,14 @@ def test_unknown_attribute_names_file_line_and_variable(templates_copy):
     assert caught.value.exit_code == 2
 
 
-def test_unknown_variable(templates_copy):
+def test_unknown_variable(templates_copy: Path) -> None:
     break_line(templates_copy / "_base" / "nb" / "body.html", 20, "{{ mote.title }}")
     with pytest.raises(TemplateError) as caught:
         Templates(templates_copy).check(TEMAMOTE_TROMSO, ORGANIZER)
     assert str(caught.value) == "templates/_base/nb/body.html: line 20: 'mote' is undefined"
 
 
-def test_unknown_recipient_attribute_in_subject(templates_copy):
+def test_unknown_recipient_attribute_in_subject(templates_copy: Path) -> None:
     (templates_copy / "regionmote" / "nb" / "subject.txt").write_text(
         "Til {{ recipient.navn }}\n", encoding="utf-8"
     )
@@ -280,7 +282,7 @@ def test_unknown_recipient_attribute_in_subject(templates_copy):
     )
 
 
-def test_syntax_error(templates_copy):
+def test_syntax_error(templates_copy: Path) -> None:
     break_line(templates_copy / "temamote" / "en" / "body.html", 3, "{% if %}")
     with pytest.raises(TemplateError) as caught:
         Templates(templates_copy).check(TEMAMOTE_TROMSO, ORGANIZER)
@@ -290,7 +292,9 @@ def test_syntax_error(templates_copy):
     )
 
 
-def test_error_in_the_english_variant_is_found_before_any_english_contact(templates_copy):
+def test_error_in_the_english_variant_is_found_before_any_english_contact(
+    templates_copy: Path,
+) -> None:
     break_line(templates_copy / "temamote" / "en" / "body.txt", 3, "{{ organizer.phone }}")
     templates = Templates(templates_copy)
     templates.render(TEMAMOTE_TROMSO, ORGANIZER, ANN, kind="request")  # nb works
@@ -302,7 +306,7 @@ def test_error_in_the_english_variant_is_found_before_any_english_contact(templa
         templates.check(TEMAMOTE_TROMSO, ORGANIZER)
 
 
-def test_error_only_in_the_cancellation_branch_is_found_by_check(templates_copy):
+def test_error_only_in_the_cancellation_branch_is_found_by_check(templates_copy: Path) -> None:
     path = templates_copy / "_base" / "nb" / "body.txt"
     text = path.read_text(encoding="utf-8").replace(
         "{% block cancelled %}\n", "{% block cancelled %}\n{{ meeting.cancel_reason }}\n"
@@ -316,7 +320,7 @@ def test_error_only_in_the_cancellation_branch_is_found_by_check(templates_copy)
     )
 
 
-def test_extends_of_a_missing_template(templates_copy):
+def test_extends_of_a_missing_template(templates_copy: Path) -> None:
     (templates_copy / "temamote" / "nb" / "body.txt").write_text(
         '{% extends "_base/nb/bodyy.txt" %}\n', encoding="utf-8"
     )
@@ -327,7 +331,7 @@ def test_extends_of_a_missing_template(templates_copy):
     )
 
 
-def test_set_without_bokmal_folder(templates_copy):
+def test_set_without_bokmal_folder(templates_copy: Path) -> None:
     shutil.rmtree(templates_copy / "temamote" / "nb")
     with pytest.raises(TemplateError) as caught:
         Templates(templates_copy).check(TEMAMOTE_TROMSO, ORGANIZER)
@@ -337,7 +341,7 @@ def test_set_without_bokmal_folder(templates_copy):
     )
 
 
-def test_missing_file_with_no_base_to_fall_back_on(templates_copy):
+def test_missing_file_with_no_base_to_fall_back_on(templates_copy: Path) -> None:
     (templates_copy / "temamote" / "nb" / "body.html").unlink()
     (templates_copy / "_base" / "nb" / "body.html").unlink()
     with pytest.raises(TemplateError) as caught:
@@ -350,7 +354,7 @@ def test_missing_file_with_no_base_to_fall_back_on(templates_copy):
 # ---------------------------------------------------------------- a user's own set
 
 
-def test_own_set_with_one_file_uses_base_for_the_rest(templates_copy):
+def test_own_set_with_one_file_uses_base_for_the_rest(templates_copy: Path) -> None:
     (templates_copy / "mitt").mkdir()
     (templates_copy / "mitt" / "nb").mkdir()
     (templates_copy / "mitt" / "nb" / "body.txt").write_text(
@@ -370,13 +374,13 @@ def test_own_set_with_one_file_uses_base_for_the_rest(templates_copy):
     assert '<html lang="nb">' in rendered.html
 
 
-def test_language_field_cannot_reach_outside_the_set(templates_copy):
+def test_language_field_cannot_reach_outside_the_set(templates_copy: Path) -> None:
     hostile = dataclasses.replace(ANN, language="../_base")
     rendered = Templates(templates_copy).render(TEMAMOTE_TROMSO, ORGANIZER, hostile, kind="request")
     assert rendered.subject.startswith("Invitasjon: ")
 
 
-def test_readme_documents_every_variable():
+def test_readme_documents_every_variable() -> None:
     readme = (ROOT / "templates" / "README.md").read_text(encoding="utf-8")
     for field in dataclasses.fields(MeetingView):
         assert f"meeting.{field.name}" in readme, field.name
@@ -389,11 +393,11 @@ def test_readme_documents_every_variable():
 # ---------------------------------------------------------------- helpers
 
 
-def test_tidy_text():
+def test_tidy_text() -> None:
     assert tidy_text("a  \r\n\n\n\nb\rc\u2028d\x07\n\n") == "a\n\nb\nc\nd\n"
 
 
-def test_paragraphs_filter_escapes_and_breaks():
+def test_paragraphs_filter_escapes_and_breaks() -> None:
     assert str(paragraphs("a <b>\nc\n\n\nd & e")) == (
         '<p style="margin:0 0 16px 0;">a &lt;b&gt;<br>\nc</p>\n'
         '<p style="margin:0 0 16px 0;">d &amp; e</p>'
