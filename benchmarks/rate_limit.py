@@ -32,7 +32,7 @@ from pathlib import Path
 
 from common import machine, table
 
-import inviter.mailer
+import inviter.limiter
 from inviter.config import load_settings
 from inviter.db import Database
 from inviter.models import SENT
@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     duration = args.seconds if args.seconds is not None else args.minutes * 60
     count = int(args.rate * duration / args.window)
-    inviter.mailer.WINDOW = args.window  # the limiter reads it at every acquire
+    inviter.limiter.WINDOW = args.window  # the limiter reads it at every acquire
 
     print(f"# rate limit: {args.rate} per {args.window:g} s, {count} messages, "
           f"concurrency {args.concurrency}")  # fmt: skip

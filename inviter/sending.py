@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from inviter.config import Meeting, Settings
 from inviter.credentials import PasswordPrompt, resolve_credentials
 from inviter.db import Database
-from inviter.mailer import Job, Mailer, Outcome
+from inviter.jobs import Job, Outcome
+from inviter.mailer import Mailer
 from inviter.messages import Recipient, build_message, new_message_id
 from inviter.models import FAILED, SENT, UNCERTAIN, Contact, Delivery, utcnow
 from inviter.plans import addresses, plan_cancel, plan_reminder, plan_request

@@ -12,7 +12,9 @@ import pytest
 from inviter.config import SmtpSettings
 from inviter.credentials import Credentials
 from inviter.errors import ConnectionFailure
-from inviter.mailer import WINDOW, Job, Mailer, Outcome, RateLimiter
+from inviter.jobs import Job, Outcome
+from inviter.limiter import WINDOW, RateLimiter
+from inviter.mailer import Mailer
 from inviter.models import FAILED, PENDING, SENT, UNCERTAIN
 from inviter.transport import SmtpTransport
 

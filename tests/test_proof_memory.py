@@ -11,7 +11,8 @@ import asyncio
 import tracemalloc
 from pathlib import Path
 
-from inviter.mailer import Job, Mailer
+from inviter.jobs import Job
+from inviter.mailer import Mailer
 from inviter.transport import OutboxTransport
 
 COUNT, SIZE = 200, 100_000

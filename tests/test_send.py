@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from inviter.config import Meeting
 from inviter.credentials import Credentials
-from inviter.mailer import Job, Mailer
+from inviter.jobs import Job
+from inviter.mailer import Mailer
 from inviter.messages import Recipient, build_message
 from inviter.models import CANCEL, FAILED, PENDING, REMINDER, REQUEST, SENT, Delivery, Reply
 from inviter.templates import Templates
