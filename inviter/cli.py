@@ -32,13 +32,8 @@ from inviter.meetings import summarize_meetings
 from inviter.overview import overview_document
 from inviter.preview import describe_preview, preview_invitation
 from inviter.rsvp import ImportReport, describe_import, import_replies, set_reply
-from inviter.sending import (
-    Progress,
-    cancel_meeting,
-    describe_report,
-    remind_meeting,
-    send_invitations,
-)
+from inviter.run_report import describe_report
+from inviter.sending import Progress, cancel_meeting, remind_meeting, send_invitations
 from inviter.status import RSVP_WORDS
 from inviter.status_view import load_status, status_document, status_table
 from inviter.terminal import meetings_table, render_table

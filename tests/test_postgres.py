@@ -20,7 +20,8 @@ from click.testing import Result
 
 from inviter.db import Database
 from inviter.errors import DatabaseError
-from inviter.sending import SendReport, send_invitations
+from inviter.run_report import SendReport
+from inviter.sending import send_invitations
 
 from . import postgres_server
 from .conftest import Invoke
