@@ -1,4 +1,8 @@
-"""The command line: parse, call one core function, print. Errors become exit statuses here."""
+"""The command line: parse, call one core function, print. Errors become exit statuses here.
+
+Long only because every command's options and help (with examples) are spelled out here; the
+work of each is one call into a core module.
+"""
 
 from __future__ import annotations
 
