@@ -32,7 +32,7 @@ from inviter.contacts import (
 from inviter.db import Database
 from inviter.errors import ContactError, InviterError, PartialFailure
 from inviter.imap import fetch_replies
-from inviter.meetings import summarize_meetings
+from inviter.meetings import meetings_document, summarize_meetings
 from inviter.overview import overview_document
 from inviter.preview import describe_preview, preview_invitation
 from inviter.rsvp import ImportReport, describe_import, import_replies, set_reply
@@ -154,20 +154,7 @@ def list_meetings(app: AppContext, as_json: bool) -> None:
     """
     summaries = summarize_meetings(app.settings, app.db)
     if as_json:
-        print_json(
-            [
-                {
-                    "slug": s.meeting.slug,
-                    "title": s.meeting.title,
-                    "start": s.meeting.start_at.isoformat(),
-                    "end": s.meeting.end_at.isoformat(),
-                    "location": s.meeting.location or s.meeting.online_url,
-                    "audience": s.audience,
-                    "sent": s.sent,
-                }
-                for s in summaries
-            ]
-        )
+        print_json(meetings_document(summaries))
         return
     click.echo(meetings_table(summaries, color=sys.stdout.isatty()))
 

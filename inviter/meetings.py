@@ -132,3 +132,19 @@ def summarize_meetings(settings: Settings, db: Database) -> list[MeetingSummary]
                 )
             )
     return summaries
+
+
+def meetings_document(summaries: list[MeetingSummary]) -> list[dict[str, object]]:
+    """Return ``meetings list --json`` (SPEC: slug, title, start, end, location, audience, sent)."""
+    return [
+        {
+            "slug": s.meeting.slug,
+            "title": s.meeting.title,
+            "start": s.meeting.start_at.isoformat(),
+            "end": s.meeting.end_at.isoformat(),
+            "location": s.meeting.location or s.meeting.online_url,
+            "audience": s.audience,
+            "sent": s.sent,
+        }
+        for s in summaries
+    ]
