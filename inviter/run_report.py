@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inviter.messages import Kind
 from inviter.models import FAILED, SENT, UNCERTAIN
-from inviter.targets import Kind, RecipientResult
+from inviter.targets import RecipientResult
 
 
 @dataclass

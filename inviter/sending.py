@@ -32,12 +32,12 @@ from inviter.credentials import PasswordPrompt, resolve_credentials
 from inviter.db import Database
 from inviter.jobs import Job, Outcome
 from inviter.mailer import Mailer
-from inviter.messages import Recipient, build_message, new_message_id
+from inviter.messages import Kind, Recipient, build_message, new_message_id
 from inviter.models import SENT, Contact, Delivery, utcnow
 from inviter.plans import addresses, plan_cancel, plan_reminder, plan_request
 from inviter.recorder import Record, Recorder
 from inviter.run_report import SendReport
-from inviter.targets import Early, FirstRows, Kind, Mode, Pending, Plan, RecipientResult
+from inviter.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult
 from inviter.templates import Templates
 from inviter.transport import OutboxTransport, SmtpTransport, Transport
 

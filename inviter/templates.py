@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import jinja2
 from markupsafe import Markup, escape
@@ -22,9 +22,8 @@ from inviter.addresses import unsafe_reason
 from inviter.config import Meeting, Organizer
 from inviter.dates import format_date, format_dates, format_time, format_when
 from inviter.errors import TemplateError
-from inviter.messages import Recipient
+from inviter.messages import Kind, Recipient
 
-Kind = Literal["request", "cancel", "reminder"]
 KINDS: tuple[Kind, ...] = ("request", "reminder", "cancel")
 DEFAULT_LANGUAGE = "nb"
 BASE_SET = "_base"

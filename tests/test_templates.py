@@ -13,8 +13,8 @@ import pytest
 from inviter.config import Meeting, load_settings
 from inviter.dates import format_dates, format_when
 from inviter.errors import TemplateError
-from inviter.messages import Recipient
-from inviter.templates import Kind, MeetingView, Templates, paragraphs, tidy_text
+from inviter.messages import Kind, Recipient
+from inviter.templates import MeetingView, Templates, paragraphs, tidy_text
 from tests.invitations_support import (
     BIBLIOTEKSJEFMOTE,
     ORGANIZER,
