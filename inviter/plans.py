@@ -243,8 +243,13 @@ def plan_reminder(
     meeting: Meeting,
     mode: Mode,
     now: datetime,
-    early: Early | None = None,
 ) -> Plan:
+    """Plan a reminder round: everyone invited to the current version who has not answered.
+
+    Its rows are written in one transaction, never the first few early: the next run finishes
+    an interrupted round for the rows it has (``unfinished``), so a round cut short after an
+    early commit would have been finished for those few alone, the others never reminded.
+    """
     state = get_state(session, meeting)
     if state is None:
         raise InputError(
@@ -286,7 +291,7 @@ def plan_reminder(
         plan.batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         emails = sorted(unanswered)
     plan.skipped = sorted((current & invited) - unanswered)  # they answered already
-    targets = Targets(session, settings, state, plan, mode, early)
+    targets = Targets(session, settings, state, plan, mode)
     for email in emails:
         recipient, contact_id = _recipient(session, email, rows)
         targets.add(recipient, unfinished.get(email), contact_id)

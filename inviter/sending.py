@@ -5,8 +5,8 @@ The order is what makes a run safe to repeat, after a crash included (sending.md
 2. the first connection opened and logged in: a refused login stops here (exit 3), nothing
    recorded;
 3. a ``pending`` Delivery with a fixed Message-ID is committed for each recipient before its
-   message goes out (the first 50 in a transaction of their own, so they go out while the rest
-   is written);
+   message goes out (for send and cancel the first 50 in a transaction of their own, so they
+   go out while the rest is written; a reminder round in one, plans.plan_reminder says why);
 4. messages go out; each outcome is recorded in its own short transaction right after the
    server's answer. No transaction is open during an SMTP call.
 A recipient whose row is not ``sent`` (pending after a crash, uncertain, failed for a temporary
@@ -120,7 +120,7 @@ async def remind_meeting(
     meeting = settings.meeting(slug)
 
     def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
-        return plan_reminder(session, settings, meeting, mode, now or utcnow(), early)
+        return plan_reminder(session, settings, meeting, mode, now or utcnow())  # never early
 
     return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
 

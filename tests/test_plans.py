@@ -9,7 +9,7 @@ import pytest
 from inviter import plans, targets
 from inviter.config import load_settings
 from inviter.messages import new_message_id
-from inviter.models import PENDING, REQUEST, SENT
+from inviter.models import PENDING, REMINDER, REQUEST, SENT
 
 from .conftest import Invoke
 from .sending_support import (
@@ -150,3 +150,36 @@ def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
     assert sorted((r.email, r.status) for r in rows) == [(e, SENT) for e in AUDIENCE]
     assert [r.message_id for r in rows[:2]] == first_ids  # the same Message-IDs, sent once
     assert len(list((folder / "outbox" / "new").iterdir())) == 5
+
+
+def test_a_reminder_round_cut_short_while_written_reminds_everyone_once(
+    folder: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reminder round is finished by the next run only for the rows it has (plans.py), so its
+    # rows are written in one transaction: a failure part-way leaves none, and nothing goes
+    # out; the next run is a whole new round. With the first rows committed early, the next
+    # run would have finished the round for those two alone and never reminded the other three.
+    assert invoke("send", "--meeting", MEETING).exit_code == 0
+    made = 0
+    real = new_message_id
+
+    def failing(organizer: object) -> str:
+        nonlocal made
+        made += 1
+        if made > 3:
+            raise OSError("disk full")
+        return real(organizer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(targets, "new_message_id", failing)
+    with pytest.raises(OSError, match="disk full"):
+        invoke("remind", "--meeting", MEETING)
+    assert [r for r in deliveries(open_db(folder)) if r.kind == REMINDER] == []
+    assert len(list((folder / "outbox" / "new").iterdir())) == 5  # the invitations only
+
+    monkeypatch.setattr(targets, "new_message_id", real)
+    again = invoke("remind", "--meeting", MEETING)
+    assert again.exit_code == 0, again.output
+    rows = [r for r in deliveries(open_db(folder)) if r.kind == REMINDER]
+    assert sorted((r.email, r.status) for r in rows) == [(e, SENT) for e in AUDIENCE]
+    assert len({r.batch for r in rows}) == 1
+    assert len(list((folder / "outbox" / "new").iterdir())) == 10
