@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,62 @@ def test_a_failing_commit_reaches_the_caller_as_a_database_error(tmp_path: Path)
         asyncio.run(run())
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM deliveries")).scalar_one() == PENDING
+
+
+def test_a_failed_commit_leaves_no_transaction_open_behind_it(tmp_path: Path) -> None:
+    # The SQLite writer runs BEGIN IMMEDIATE itself: after a refusal it must roll back, or the
+    # next outcome would wait on its own lock (and every other writer on it).
+    db, ids = _database(tmp_path, 2)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER refuse BEFORE UPDATE ON deliveries WHEN old.id = {ids[0]} BEGIN "
+            "SELECT RAISE(ABORT, 'disk says no'); END"
+        )
+    errors: list[str] = []
+
+    async def run() -> None:
+        async with Recorder(db) as recorder:
+            try:
+                await recorder.record(Record(ids[0], SENT, 1, 250, "ok"))
+            except DatabaseError as exc:
+                errors.append(str(exc))
+            await recorder.record(Record(ids[1], SENT, 1, 250, "ok too"))
+
+    asyncio.run(run())
+    assert errors == [f"{db.describe()}: disk says no"]
+    with db.session() as s:
+        rows = s.scalars(select(Delivery).order_by(Delivery.id)).all()
+        assert [(r.status, r.response) for r in rows] == [(PENDING, ""), (SENT, "ok too")]
+
+
+def test_an_outcome_is_stored_as_the_orm_stores_it(tmp_path: Path) -> None:
+    # The SQLite writer sends its values through the columns' own bind processors: the time
+    # stamp reads back aware and in UTC, stored in the same form as a row the ORM wrote.
+    db, ids = _database(tmp_path, 2)
+    before = datetime.now(UTC)
+
+    async def run() -> None:
+        async with Recorder(db) as recorder:
+            await recorder.record(Record(ids[0], FAILED, 3, 550, "no such user"))
+
+    asyncio.run(run())
+    with db.session() as s:
+        ours, theirs = s.scalars(select(Delivery).order_by(Delivery.id)).all()
+        theirs.status = SENT  # updated through the ORM: its onupdate stamps it
+        s.flush()
+        assert (ours.status, ours.attempts, ours.code, ours.response) == (
+            FAILED,
+            3,
+            550,
+            "no such user",
+        )
+        assert ours.updated_at.tzinfo is not None
+        assert before - timedelta(seconds=1) <= ours.updated_at <= datetime.now(UTC)
+    with db.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT updated_at FROM deliveries ORDER BY id").all()
+    ours_text, theirs_text = (str(row[0]) for row in stored)
+    assert len(ours_text) == len(theirs_text)
+    assert ours_text[:10] == theirs_text[:10] == datetime.now(UTC).strftime("%Y-%m-%d")
 
 
 def test_call_runs_work_in_its_own_transaction(tmp_path: Path) -> None:
