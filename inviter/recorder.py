@@ -25,18 +25,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import PoolProxiedConnection
 
 from inviter.db import Database
-from inviter.errors import DatabaseError
-from inviter.models import Delivery, utcnow
+from inviter.models import Delivery
 
 T = TypeVar("T")
 
 _TABLE = Delivery.__table__
 assert isinstance(_TABLE, Table)
-# One statement for every outcome, the time stamp given (not left to the column's onupdate) so
-# that both writers below send the same values.
+# One statement for every outcome: Core executemany, no ORM identity map or flush.
 _RECORD = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))
@@ -45,81 +42,8 @@ _RECORD = (
         attempts=bindparam("attempts"),
         code=bindparam("code"),
         response=bindparam("response"),
-        updated_at=bindparam("updated_at"),
     )
 )
-
-
-class _CoreWriter:
-    """Outcomes written through SQLAlchemy Core (executemany) on a connection held for the run."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._connection: Connection | None = None
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        with self.db.translated():
-            if self._connection is None:
-                self._connection = self.db.engine.connect()
-            with self._connection.begin():
-                self._connection.execute(_RECORD, rows)
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-
-
-class _SqliteWriter:
-    """Outcomes written on SQLite through the driver's own connection, the same statement.
-
-    Every connection waits for its record before it takes its next message, and on a machine
-    of two cores the recorder shares one with the event loop and the rendering. Through Core a
-    one-row commit took ~135 µs alone (the driver's own ~15 µs) and a send of 1,000 at c=10
-    spent 0.41 s of CPU in its ~850 commits; this way 0.18 s, and a connection's wait for its
-    record fell from ~1.1 to ~0.5 ms (median; benchmarks/RESULTS.md §1, session 6). The
-    statement is still _RECORD, compiled by SQLAlchemy for this dialect; each value goes
-    through its column type's bind processor, as Core sends it; the transaction starts as
-    db.py's do (BEGIN IMMEDIATE) and is rolled back on any error.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        dialect = db.engine.dialect
-        compiled = _RECORD.compile(dialect=dialect)
-        assert compiled.positiontup is not None, "pysqlite's paramstyle is positional"
-        self._sql = compiled.string
-        self._columns = [
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in compiled.positiontup
-        ]
-        self._error: type[Exception] = dialect.loaded_dbapi.Error
-        self._connection: PoolProxiedConnection | None = None
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        values = [
-            tuple(row[n] if process is None else process(row[n]) for n, process in self._columns)
-            for row in rows
-        ]
-        with self.db.translated():
-            if self._connection is None:
-                self._connection = self.db.engine.raw_connection()  # pragmas applied (db.py)
-        connection = self._connection
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                cursor.executemany(self._sql, values)
-                cursor.execute("COMMIT")
-            finally:
-                cursor.close()
-        except self._error as exc:
-            with suppress(self._error):
-                connection.rollback()  # nothing half-written stays open
-            raise DatabaseError(f"{self.db.describe()}: {' '.join(str(exc).split())}") from None
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
 
 
 # How much nicer than the event loop this thread runs (Linux nice values, per thread).
@@ -167,7 +91,7 @@ class Recorder:
         self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="inviter-recorder", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._writer = _SqliteWriter(db) if db.is_sqlite else _CoreWriter(db)
+        self._connection: Connection | None = None  # the thread's own, opened at first use
 
     async def __aenter__(self) -> Recorder:
         self._loop = asyncio.get_running_loop()
@@ -204,8 +128,9 @@ class Recorder:
         try:
             self._serve()
         finally:
-            with suppress(Exception):  # closing a broken connection: nothing to save
-                self._writer.close()
+            if self._connection is not None:
+                with suppress(Exception):  # closing a broken connection: nothing to save
+                    self._connection.close()
 
     def _serve(self) -> None:
         stop = False
@@ -231,7 +156,6 @@ class Recorder:
                     self._call(task)
 
     def _commit(self, tasks: list[_Task]) -> None:
-        now = utcnow()
         rows = [
             {
                 "row_id": r.row_id,
@@ -239,13 +163,16 @@ class Recorder:
                 "attempts": r.attempts,
                 "code": r.code,
                 "response": r.response,
-                "updated_at": now,
             }
             for r in (t.record for t in tasks)
             if r is not None
         ]
         try:
-            self._writer.write(rows)
+            with self.db.translated():
+                if self._connection is None:
+                    self._connection = self.db.engine.connect()
+                with self._connection.begin():
+                    self._connection.execute(_RECORD, rows)
         except Exception as exc:  # handed to every waiting caller
             for task in tasks:
                 self._settle(task.future, None, exc)

@@ -89,8 +89,8 @@ def test_a_failing_commit_reaches_the_caller_as_a_database_error(tmp_path: Path)
 
 
 def test_a_failed_commit_leaves_no_transaction_open_behind_it(tmp_path: Path) -> None:
-    # The SQLite writer runs BEGIN IMMEDIATE itself: after a refusal it must roll back, or the
-    # next outcome would wait on its own lock (and every other writer on it).
+    # The recorder holds one connection for the run: after a refusal its transaction must be
+    # rolled back, or the next outcome would wait on its own lock (and every other writer on it).
     db, ids = _database(tmp_path, 2)
     with db.engine.begin() as conn:
         conn.exec_driver_sql(
@@ -115,8 +115,8 @@ def test_a_failed_commit_leaves_no_transaction_open_behind_it(tmp_path: Path) ->
 
 
 def test_an_outcome_is_stored_as_the_orm_stores_it(tmp_path: Path) -> None:
-    # The SQLite writer sends its values through the columns' own bind processors: the time
-    # stamp reads back aware and in UTC, stored in the same form as a row the ORM wrote.
+    # Written with a Core statement, not through the ORM: the time stamp is still set, reads
+    # back aware and in UTC, and is stored in the same form as a row the ORM wrote.
     db, ids = _database(tmp_path, 2)
     before = datetime.now(UTC)
 
