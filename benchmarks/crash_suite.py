@@ -1,7 +1,7 @@
 """Crash suite: SIGKILL the sender at random moments, resume, count lost and duplicated mail.
 
 Run: .venv/bin/python benchmarks/crash_suite.py [--runs 20] [--audience 60] [--delay 0.05]
-         [--seed 7]
+         [--seed 7] [--command send|remind]
 
 Each run (tests/proof_crash.py): a fresh project, aiosmtpd holding each message ``--delay``
 seconds, ``python -m inviter send`` with 3 to 5 connections, SIGKILL after a random delay drawn
@@ -9,8 +9,10 @@ between start-up and the time an uninterrupted send takes (measured first), then
 again to the end. Reported per run and in total: lost (audience members who received nothing),
 duplicates (copies beyond the first), the bound (duplicates <= concurrency per kill), whether
 every duplicate carries the Message-ID of its first copy, and whether the database ends with
-one ``sent`` row per person holding the Message-ID the server received. Exit status 1 if any
-run broke the promise (this is a correctness check, not a timing).
+one ``sent`` row per person holding the Message-ID the server received. ``--command remind``
+kills a reminder round instead (everyone invited first, nobody answering) and counts the
+reminders. Exit status 1 if any run broke the promise (this is a correctness check, not a
+timing).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from common import machine, table
 
-from tests.proof_crash import crash_suite
+from tests.proof_crash import COMMANDS, crash_suite
 
 
 def main() -> None:
@@ -32,15 +34,21 @@ def main() -> None:
     parser.add_argument("--audience", type=int, default=60)
     parser.add_argument("--delay", type=float, default=0.05, help="server seconds a message")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--command", choices=COMMANDS, default="send", help="what is killed")
     args = parser.parse_args()
-    print(f"# crash suite: {args.runs} kills, audience {args.audience}, "
+    print(f"# crash suite: inviter {args.command}, {args.runs} kills, audience {args.audience}, "
           f"server latency {args.delay * 1000:.0f} ms, seed {args.seed}")  # fmt: skip
     print(f"# {machine()}")
     with tempfile.TemporaryDirectory() as folder:
         took, runs = crash_suite(
-            Path(folder), runs=args.runs, audience=args.audience, delay=args.delay, seed=args.seed
+            Path(folder),
+            runs=args.runs,
+            audience=args.audience,
+            delay=args.delay,
+            seed=args.seed,
+            command=args.command,
         )
-    print(f"an uninterrupted send takes {took:.2f} s (start-up included); "
+    print(f"an uninterrupted {args.command} takes {took:.2f} s (start-up included); "
           f"kills drawn in 0.2-{took:.2f} s")  # fmt: skip
     rows = [
         [

@@ -8,6 +8,11 @@ after a random delay, then ``send`` again until it finishes. The promise checked
 nobody in the audience lost; at most ``concurrency`` duplicates per kill (the messages in
 flight), each with the Message-ID of the first copy; every delivery row ``sent`` with the
 Message-ID the server received.
+
+``command="remind"`` does the same to a reminder round: everyone is sent the invitation first
+(no kill), nobody answers, then ``remind`` is killed and run again. Only the reminders are
+counted. A kill that comes after the round has finished leaves nothing to resume (a further
+``remind`` would be a new round, by design): that run is counted as finished first.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from inviter.models import SENT
+from inviter.models import REMINDER, SENT, Delivery
 
 from .proof_support import QueueFirstHandler, make_project
 from .sending_support import MEETING, deliveries, open_db, smtp_env
@@ -58,11 +63,14 @@ class CrashRun:
         )
 
 
-def _sender(folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+COMMANDS = ("send", "remind")
+
+
+def _sender(folder: Path, env: dict[str, str], command: str = "send") -> subprocess.Popen[bytes]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("INVITER_")}
     full.update(env, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-m", "inviter", "send", "--meeting", MEETING],
+        [sys.executable, "-m", "inviter", command, "--meeting", MEETING],
         cwd=folder,
         env=full,
         stdout=subprocess.DEVNULL,
@@ -70,17 +78,30 @@ def _sender(folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def calibrate(folder: Path, *, audience: int, concurrency: int, delay: float) -> float:
-    """Return how long an uninterrupted send takes, start to exit (kills are drawn within)."""
+def _run_to_the_end(folder: Path, env: dict[str, str], command: str) -> None:
+    sender = _sender(folder, env, command)
+    _out, err = sender.communicate(timeout=300)
+    if sender.returncode != 0:
+        raise RuntimeError(f"an uninterrupted {command} failed: {err.decode()}")
+
+
+def calibrate(
+    folder: Path, *, audience: int, concurrency: int, delay: float, command: str = "send"
+) -> float:
+    """Return how long an uninterrupted run takes, start to exit (kills are drawn within)."""
     make_project(folder, audience)
     with SmtpServer(QueueFirstHandler(answer_delay=delay)) as server:
+        env = smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency))
+        if command == "remind":
+            _run_to_the_end(folder, env, "send")
         start = time.monotonic()
-        sender = _sender(folder, smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency)))
-        _out, err = sender.communicate(timeout=120)
-        took = time.monotonic() - start
-    if sender.returncode != 0:
-        raise RuntimeError(f"the uninterrupted send failed: {err.decode()}")
-    return took
+        _run_to_the_end(folder, env, command)
+        return time.monotonic() - start
+
+
+def _round(rows: list[Delivery], command: str) -> list[Delivery]:
+    """Return the rows of the messages the killed command sends: invitations, or reminders."""
+    return [r for r in rows if r.kind == REMINDER] if command == "remind" else rows
 
 
 def crash_run(
@@ -91,14 +112,18 @@ def crash_run(
     concurrency: int,
     delay: float,
     kill_after: float,
+    command: str = "send",
 ) -> CrashRun:
-    """Send, SIGKILL after ``kill_after`` seconds, send again to the end; count copies."""
+    """Run ``command``, SIGKILL it after ``kill_after`` seconds, run it again to the end; count."""
     make_project(folder, audience)
     emails = [f"leder{n:06d}@example.org" for n in range(audience)]
     handler = QueueFirstHandler(answer_delay=delay)
     with SmtpServer(handler) as server:
         env = smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency))
-        first = _sender(folder, env)
+        if command == "remind":
+            _run_to_the_end(folder, env, "send")  # everyone invited; nobody answers
+        earlier = len(handler.messages)  # the invitations, when reminders are counted
+        first = _sender(folder, env, command)
         try:
             first.wait(timeout=kill_after)
             killed = False
@@ -109,18 +134,25 @@ def crash_run(
         if first.stderr is not None:
             first.stderr.close()
         time.sleep(delay + 0.2)  # messages in flight at the kill may still land
-        before = len(handler.messages)
-        second = _sender(folder, env)
-        _out, _err = second.communicate(timeout=300)
-    received = Counter(m.recipients[0] for m in handler.messages)
+        before = len(handler.messages) - earlier
+        rows = _round(deliveries(open_db(folder)), command)
+        if command == "remind" and len(rows) == audience and all(r.status == SENT for r in rows):
+            killed, resume_exit = False, 0  # the round had finished: nothing to resume
+        else:
+            second = _sender(folder, env, command)
+            _out, _err = second.communicate(timeout=300)
+            resume_exit = second.returncode
+    messages = handler.messages[earlier:]
+    received = Counter(m.recipients[0] for m in messages)
     ids: dict[str, set[str]] = {}
-    for message in handler.messages:
+    for message in messages:
         ids.setdefault(message.recipients[0], set()).add(message.message_id)
-    rows = deliveries(open_db(folder))
+    rows = _round(deliveries(open_db(folder)), command)
     rows_ok = (
         sorted(r.email for r in rows) == emails
         and all(r.status == SENT for r in rows)
         and all(ids.get(r.email) == {r.message_id} for r in rows)
+        and len({r.batch for r in rows}) == 1
     )
     return CrashRun(
         number=number,
@@ -132,7 +164,7 @@ def crash_run(
         duplicates=sum(count - 1 for count in received.values()),
         same_message_id=all(len(found) == 1 for found in ids.values()),
         rows_ok=rows_ok,
-        resume_exit=second.returncode,
+        resume_exit=resume_exit,
     )
 
 
@@ -144,11 +176,16 @@ def crash_suite(
     delay: float,
     seed: int,
     concurrency: tuple[int, int] = (3, 5),
+    command: str = "send",
 ) -> tuple[float, list[CrashRun]]:
     """Calibrate, then make ``runs`` kills at random moments; return the calibration and runs."""
     rng = random.Random(seed)
     took = calibrate(
-        root / "calibration", audience=audience, concurrency=concurrency[0], delay=delay
+        root / "calibration",
+        audience=audience,
+        concurrency=concurrency[0],
+        delay=delay,
+        command=command,
     )
     results = []
     for number in range(1, runs + 1):
@@ -161,6 +198,7 @@ def crash_suite(
                 delay=delay,
                 # From start-up (no rows yet) to the last messages (almost all sent).
                 kill_after=rng.uniform(0.2, took),
+                command=command,
             )
         )
     return took, results

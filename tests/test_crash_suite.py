@@ -1,4 +1,4 @@
-"""The crash suite, small: SIGKILL ``inviter send`` three times at different moments, resume.
+"""The crash suite, small: SIGKILL ``inviter send`` (and ``remind``) at three moments, resume.
 
 benchmarks/crash_suite.py runs the same logic (tests/proof_crash.py) over many random kills;
 here the kills fall at fixed fractions of an uninterrupted send, so that at least one lands in
@@ -44,3 +44,34 @@ def test_kill_9_at_three_moments_loses_nothing_and_bounds_duplicates(tmp_path: P
     assert middle, f"no kill landed in the middle of sending: {runs}"
     # A kill with messages in flight leaves their copies unrecorded: the resume repeats them.
     assert any(r.duplicates > 0 for r in middle)
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_reminder_round_reminds_everyone_and_bounds_duplicates(
+    tmp_path: Path,
+) -> None:
+    # As above, for a reminder round after everyone had the invitation: the resumed round
+    # reaches everyone the killed one did not, with the Message-IDs of its own records.
+    took = calibrate(
+        tmp_path / "calibration", audience=AUDIENCE, concurrency=3, delay=DELAY, command="remind"
+    )
+    runs = [
+        crash_run(
+            tmp_path / f"run{number}",
+            number,
+            audience=AUDIENCE,
+            concurrency=concurrency,
+            delay=DELAY,
+            kill_after=took * fraction,
+            command="remind",
+        )
+        for number, (concurrency, fraction) in enumerate([(3, 0.35), (4, 0.5), (5, 0.6)], 1)
+    ]
+    for run in runs:
+        print(run)
+        assert run.lost == 0
+        assert run.duplicates <= run.concurrency
+        assert run.same_message_id
+        assert run.rows_ok  # one sent reminder row per person, one round, the IDs received
+        assert run.resume_exit == 0
+    assert any(r.killed and 0 < r.received_before < AUDIENCE for r in runs), runs
