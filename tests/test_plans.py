@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from inviter import plans, targets
-from inviter.config import load_settings
+from inviter.config import Organizer, load_settings
 from inviter.messages import new_message_id
 from inviter.models import PENDING, REMINDER, REQUEST, SENT
 
@@ -118,21 +119,26 @@ def test_writing_planner_hands_over_its_first_rows_once_committed(folder: Path) 
     assert [rows[i].email for i in plan.pending] == AUDIENCE
 
 
+def _disk_full_after(count: int) -> Callable[[Organizer], str]:
+    """Return a new_message_id that makes ``count`` IDs, then fails as a full disk would."""
+    made = 0
+
+    def failing(organizer: Organizer) -> str:
+        nonlocal made
+        made += 1
+        if made > count:
+            raise OSError("disk full")
+        return new_message_id(organizer)
+
+    return failing
+
+
 def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
     folder: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The first two rows are committed and may have gone out; the failure rolls back the rest,
     # which the next run writes as it writes anyone new. Nobody is lost, nobody sent twice.
-    made = 0
-    real = new_message_id
-
-    def failing(organizer: object) -> str:
-        nonlocal made
-        made += 1
-        if made > 2:
-            raise OSError("disk full")
-        return real(organizer)  # type: ignore[arg-type]
-
+    failing = _disk_full_after(2)
     settings = load_settings(folder / "inviter.toml", env={})
     db = open_db(folder)
     handed: list[targets.FirstRows] = []
@@ -143,7 +149,7 @@ def test_a_write_that_fails_after_the_first_rows_keeps_only_them(
     assert [(r.email, r.status) for r in deliveries(db)] == [(e, PENDING) for e in AUDIENCE[:2]]
     first_ids = [r.message_id for r in deliveries(db)]
 
-    monkeypatch.setattr(targets, "new_message_id", real)
+    monkeypatch.setattr(targets, "new_message_id", new_message_id)
     result = invoke("send", "--meeting", MEETING)
     assert result.exit_code == 0, result.output
     rows = deliveries(open_db(folder))
@@ -160,23 +166,13 @@ def test_a_reminder_round_cut_short_while_written_reminds_everyone_once(
     # out; the next run is a whole new round. With the first rows committed early, the next
     # run would have finished the round for those two alone and never reminded the other three.
     assert invoke("send", "--meeting", MEETING).exit_code == 0
-    made = 0
-    real = new_message_id
-
-    def failing(organizer: object) -> str:
-        nonlocal made
-        made += 1
-        if made > 3:
-            raise OSError("disk full")
-        return real(organizer)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(targets, "new_message_id", failing)
+    monkeypatch.setattr(targets, "new_message_id", _disk_full_after(3))
     with pytest.raises(OSError, match="disk full"):
         invoke("remind", "--meeting", MEETING)
     assert [r for r in deliveries(open_db(folder)) if r.kind == REMINDER] == []
     assert len(list((folder / "outbox" / "new").iterdir())) == 5  # the invitations only
 
-    monkeypatch.setattr(targets, "new_message_id", real)
+    monkeypatch.setattr(targets, "new_message_id", new_message_id)
     again = invoke("remind", "--meeting", MEETING)
     assert again.exit_code == 0, again.output
     rows = [r for r in deliveries(open_db(folder)) if r.kind == REMINDER]
