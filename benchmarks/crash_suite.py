@@ -1,7 +1,7 @@
 """Crash suite: SIGKILL the sender at random moments, resume, count lost and duplicated mail.
 
 Run: .venv/bin/python benchmarks/crash_suite.py [--runs 20] [--audience 60] [--delay 0.05]
-         [--seed 7] [--command send|remind]
+         [--seed 7] [--command send|remind|cancel]
 
 Each run (tests/proof_crash.py): a fresh project, aiosmtpd holding each message ``--delay``
 seconds, ``python -m inviter send`` with 3 to 5 connections, SIGKILL after a random delay drawn
@@ -9,10 +9,10 @@ between start-up and the time an uninterrupted send takes (measured first), then
 again to the end. Reported per run and in total: lost (audience members who received nothing),
 duplicates (copies beyond the first), the bound (duplicates <= concurrency per kill), whether
 every duplicate carries the Message-ID of its first copy, and whether the database ends with
-one ``sent`` row per person holding the Message-ID the server received. ``--command remind``
-kills a reminder round instead (everyone invited first, nobody answering) and counts the
-reminders. Exit status 1 if any run broke the promise (this is a correctness check, not a
-timing).
+one ``sent`` row per person holding the Message-ID the server received. ``--command remind`` or
+``cancel`` kills a reminder round or a cancellation instead (everyone invited first, nobody
+answering) and counts those messages. Exit status 1 if any run broke the promise (this is a
+correctness check, not a timing).
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ nobody in the audience lost; at most ``concurrency`` duplicates per kill (the me
 flight), each with the Message-ID of the first copy; every delivery row ``sent`` with the
 Message-ID the server received.
 
-``command="remind"`` does the same to a reminder round: everyone is sent the invitation first
-(no kill), nobody answers, then ``remind`` is killed and run again. Only the reminders are
-counted. A kill that comes after the round has finished leaves nothing to resume (a further
-``remind`` would be a new round, by design): that run is counted as finished first.
+``command="remind"`` and ``"cancel"`` do the same to a reminder round or a cancellation:
+everyone is sent the invitation first (no kill), nobody answers, then the command is killed and
+run again. Only its own messages are counted. A ``remind`` killed after its round has finished
+leaves nothing to resume (a further ``remind`` would be a new round, by design): that run is
+counted as finished first.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from inviter.models import REMINDER, SENT, Delivery
+from inviter.models import CANCEL, REMINDER, REQUEST, SENT, Delivery
 
 from .proof_support import QueueFirstHandler, make_project
-from .sending_support import MEETING, deliveries, open_db, smtp_env
+from .sending_support import MEETING, deliveries, meeting_state, open_db, smtp_env
 from .smtpd import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,9 @@ class CrashRun:
         )
 
 
-COMMANDS = ("send", "remind")
+# What each command sends: the kind of its delivery rows.
+KINDS = {"send": REQUEST, "remind": REMINDER, "cancel": CANCEL}
+COMMANDS = tuple(KINDS)
 
 
 def _sender(folder: Path, env: dict[str, str], command: str = "send") -> subprocess.Popen[bytes]:
@@ -92,7 +95,7 @@ def calibrate(
     make_project(folder, audience)
     with SmtpServer(QueueFirstHandler(answer_delay=delay)) as server:
         env = smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency))
-        if command == "remind":
+        if command != "send":
             _run_to_the_end(folder, env, "send")
         start = time.monotonic()
         _run_to_the_end(folder, env, command)
@@ -100,8 +103,8 @@ def calibrate(
 
 
 def _round(rows: list[Delivery], command: str) -> list[Delivery]:
-    """Return the rows of the messages the killed command sends: invitations, or reminders."""
-    return [r for r in rows if r.kind == REMINDER] if command == "remind" else rows
+    """Return the rows of the messages the killed command sends."""
+    return [r for r in rows if r.kind == KINDS[command]]
 
 
 def crash_run(
@@ -113,19 +116,34 @@ def crash_run(
     delay: float,
     kill_after: float,
     command: str = "send",
+    kill_at_message: int | None = None,
 ) -> CrashRun:
-    """Run ``command``, SIGKILL it after ``kill_after`` seconds, run it again to the end; count."""
+    """Run ``command``, SIGKILL it after ``kill_after`` seconds, run it again to the end; count.
+
+    ``kill_at_message``: kill it instead as soon as the server has that many of its messages
+    (at most ``kill_after`` seconds in): a kill certain to land in the middle of sending,
+    whatever the start-up takes on this machine.
+    """
     make_project(folder, audience)
     emails = [f"leder{n:06d}@example.org" for n in range(audience)]
     handler = QueueFirstHandler(answer_delay=delay)
     with SmtpServer(handler) as server:
         env = smtp_env(server, INVITER_SEND_CONCURRENCY=str(concurrency))
-        if command == "remind":
+        if command != "send":
             _run_to_the_end(folder, env, "send")  # everyone invited; nobody answers
         earlier = len(handler.messages)  # the invitations, when reminders are counted
+        started = time.monotonic()
         first = _sender(folder, env, command)
+        if kill_at_message is not None:
+            while (
+                len(handler.messages) - earlier < kill_at_message
+                and first.poll() is None
+                and time.monotonic() - started < kill_after
+            ):
+                time.sleep(0.002)
+            kill_after = time.monotonic() - started
         try:
-            first.wait(timeout=kill_after)
+            first.wait(timeout=0 if kill_at_message is not None else kill_after)
             killed = False
         except subprocess.TimeoutExpired:
             os.kill(first.pid, signal.SIGKILL)
@@ -154,6 +172,9 @@ def crash_run(
         and all(ids.get(r.email) == {r.message_id} for r in rows)
         and len({r.batch for r in rows}) == 1
     )
+    if command == "cancel":  # and the meeting is marked cancelled, as one run leaves it
+        state = meeting_state(open_db(folder))
+        rows_ok = rows_ok and state is not None and state.cancelled
     return CrashRun(
         number=number,
         concurrency=concurrency,
