@@ -1,5 +1,6 @@
 """What the benchmarks share: the path to the project, the SMTP sink process, a table printer,
-and the standard library's way of assembling an invitation (the baseline for message building)."""
+the standard library's way of assembling an invitation (the baseline for message building), and
+how fast this host runs it against sending.md's machine."""
 
 from __future__ import annotations
 
@@ -9,18 +10,27 @@ import os
 import platform
 import subprocess
 import sys
+import timeit
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from inviter.config import Organizer
-from inviter.messages import Recipient
-from inviter.templates import Rendered
+from inviter.config import Organizer, load_settings
+from inviter.ics import build_request
+from inviter.messages import Recipient, build_message
+from inviter.templates import Rendered, Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.sending_support import MEETING  # noqa: E402 - the project root is on the path now
+
+NOW = datetime(2022, 8, 20, 9, 30, tzinfo=UTC)
+# sending.md, "The numbers to beat (2 cores, loopback, measured)": one EmailMessage(policy.SMTP).
+REFERENCE_EMAIL_MESSAGE_MS = 1.9
 
 
 class Sink:
@@ -144,3 +154,62 @@ def email_message_bytes(
         calendar, maintype="application", subtype="ics", filename="invitation.ics"
     )
     return message.as_bytes()
+
+
+def per_message(folder: Path, runs: int) -> tuple[float, float]:
+    """Return seconds a message for build_message and for bare EmailMessage assembly."""
+    settings = load_settings(folder / "inviter.toml", env={})
+    meeting = settings.meeting(MEETING)
+    organizer = settings.organizer
+    templates = Templates(settings.templates_dir)
+    recipient = Recipient(email="aile.somby@example.org", name="Áile Čuđđi Somby 17")
+
+    def ours() -> bytes:
+        return build_message(
+            meeting,
+            organizer,
+            recipient,
+            kind="request",
+            uid="uid@example.org",
+            sequence=0,
+            now=NOW,
+            message_id="<abc@example.org>",
+            templates=templates,
+        )
+
+    rendered = templates.render(meeting, organizer, recipient, kind="request")
+    calendar = build_request(
+        meeting,
+        organizer,
+        recipient.email,
+        recipient.name,
+        uid="uid@example.org",
+        sequence=0,
+        now=NOW,
+    )
+
+    def bare() -> bytes:
+        # The same tree as build_message writes (imip.md 12), by the standard library's API.
+        return email_message_bytes(organizer, recipient, rendered, calendar)
+
+    ours()
+    bare()
+    mine = min(timeit.repeat(ours, number=runs, repeat=3)) / runs
+    theirs = min(timeit.repeat(bare, number=runs, repeat=3)) / runs
+    return mine, theirs
+
+
+def host_speed(folder: Path, runs: int = 100) -> str:
+    """Return a line saying how fast this host assembles the invitation with ``EmailMessage``.
+
+    Benchmark 1's targets are absolute (efficiency against connections ÷ latency), but every
+    message costs the sender and the server CPU, so a slower core leaves less of each cycle:
+    the same pure-Python work timed on every host lets a reader compare the hosts of the runs
+    in RESULTS.md (render_rate.py's bottom row is the same figure).
+    """
+    _, bare = per_message(folder, runs)
+    return (
+        f"host speed: the invitation assembled by EmailMessage(policy=SMTP) in "
+        f"{bare * 1000:.2f} ms (sending.md quotes {REFERENCE_EMAIL_MESSAGE_MS} ms for one "
+        f"EmailMessage on its machine)"
+    )

@@ -23,23 +23,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import timeit
-from datetime import UTC, datetime
 from pathlib import Path
 
-from common import ROOT, email_message_bytes, machine, peak_rss, table
+from common import ROOT, machine, peak_rss, per_message, table
 
 from inviter.config import load_settings
 from inviter.db import Database
-from inviter.ics import build_request
-from inviter.messages import Recipient, build_message
 from inviter.models import SENT
 from inviter.sending import send_invitations
-from inviter.templates import Templates
 from tests.proof_support import make_project
 from tests.sending_support import MEETING
-
-NOW = datetime(2022, 8, 20, 9, 30, tzinfo=UTC)
 
 
 def child(folder: Path) -> None:
@@ -72,49 +65,6 @@ def measure(size: int, tmp: Path) -> dict[str, float]:
     if not figures["sent"] == figures["files"] == size:
         raise SystemExit(f"{size} contacts: {figures}")
     return figures
-
-
-def per_message(folder: Path, runs: int) -> tuple[float, float]:
-    """Return seconds a message for build_message and for bare EmailMessage assembly."""
-    settings = load_settings(folder / "inviter.toml", env={})
-    meeting = settings.meeting(MEETING)
-    organizer = settings.organizer
-    templates = Templates(settings.templates_dir)
-    recipient = Recipient(email="aile.somby@example.org", name="Áile Čuđđi Somby 17")
-
-    def ours() -> bytes:
-        return build_message(
-            meeting,
-            organizer,
-            recipient,
-            kind="request",
-            uid="uid@example.org",
-            sequence=0,
-            now=NOW,
-            message_id="<abc@example.org>",
-            templates=templates,
-        )
-
-    rendered = templates.render(meeting, organizer, recipient, kind="request")
-    calendar = build_request(
-        meeting,
-        organizer,
-        recipient.email,
-        recipient.name,
-        uid="uid@example.org",
-        sequence=0,
-        now=NOW,
-    )
-
-    def bare() -> bytes:
-        # The same tree as build_message writes (imip.md 12), by the standard library's API.
-        return email_message_bytes(organizer, recipient, rendered, calendar)
-
-    ours()
-    bare()
-    mine = min(timeit.repeat(ours, number=runs, repeat=3)) / runs
-    theirs = min(timeit.repeat(bare, number=runs, repeat=3)) / runs
-    return mine, theirs
 
 
 def main() -> None:

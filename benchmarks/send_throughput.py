@@ -49,7 +49,7 @@ from pathlib import Path
 
 import aiosmtplib
 import mailmerge_peer
-from common import Sink, machine, table
+from common import Sink, host_speed, machine, table
 
 from inviter.config import load_settings
 from inviter.db import Database
@@ -308,6 +308,7 @@ def main() -> None:
             else "# the server and the senders placed by the scheduler"
         )
         messages = built_messages(args.size, Path(tmp) / "baseline")
+        print(f"# {host_speed(Path(tmp) / 'baseline')}")
         base_seconds = run_baseline(sink, messages)["seconds"]
         peer_seconds = run_mailmerge(sink, messages, Path(tmp) / "mailmerge", tls=args.tls)
 
