@@ -1,6 +1,6 @@
 """What the benchmarks share: the path to the project, the SMTP sink process, a table printer,
-the standard library's way of assembling an invitation (the baseline for message building), and
-how fast this host runs it against sending.md's machine."""
+the ways to build one invitation (inviter's, and the standard library's as the baseline for
+message building), and a line on how fast this host runs the latter, to compare hosts by."""
 
 from __future__ import annotations
 
