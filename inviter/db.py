@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalErro
 from sqlalchemy.orm import Session, sessionmaker
 
 from inviter.errors import DatabaseError
+from inviter.migrations import upgrade
 from inviter.models import SCHEMA_VERSION, Base, SchemaInfo
 
 
@@ -32,10 +32,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# An execution option marking a transaction that only reads: it takes no write lock, so
+# ``status`` and the lists never wait for a ``send`` or an import (in WAL mode a reader sees
+# the last commit and never blocks a writer, nor a writer it: sqlite.org/wal.html §2.2).
+READ_ONLY = "inviter_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
     # A plain BEGIN that later writes fails at once with "database is locked" if another
     # process committed in between (sending.md); BEGIN IMMEDIATE takes the write lock first.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction needs no lock: a deferred BEGIN reads the last committed state.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 # Any fixed number: the advisory locks of inviter, distinct from those other programs may use.
@@ -55,8 +63,10 @@ def _postgresql_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE's counterpart: under READ COMMITTED two transactions could both read
     # "no such contact" and both insert it (a unique-key error for one of them), or both plan
     # the same meeting. One transaction-scoped advisory lock makes them take turns, as on
-    # SQLite; every transaction is short, none spans an SMTP call (sending.md).
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_SPACE}, 0)")
+    # SQLite; every transaction is short, none spans an SMTP call (sending.md). A read-only
+    # transaction takes no turn: MVCC gives it a consistent snapshot without waiting.
+    if not conn.get_execution_options().get(READ_ONLY, False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_SPACE}, 0)")
 
 
 def _reason(exc: SQLAlchemyError) -> str:
@@ -69,9 +79,26 @@ def _reason(exc: SQLAlchemyError) -> str:
     return " ".join(message.split())
 
 
-def _hide_password(url: str) -> str:
-    """Mask what may be a password in a URL SQLAlchemy could not read (user:secret@host)."""
-    return re.sub(r"^([A-Za-z][\w+.-]*://[^:/@]*:).*@", r"\1***@", url)
+def hide_credentials(url: str) -> str:
+    """Name a database URL for messages without any part of its password.
+
+    Where the URL is ambiguous (a second "@", as in an unencoded password "se@cret/x", which
+    SQLAlchemy would split at the first "@" and show the rest as the host), nothing after the
+    scheme is shown: a part of a password is still a leak.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url if "@" not in url else "***"
+    authority = rest.split("/", 1)[0] if rest.count("@") <= 1 else ""
+    if "@" not in rest:
+        return url
+    if not authority or "@" not in authority:
+        return f"{scheme}://***"
+    user_info, host = authority.rsplit("@", 1)
+    user = user_info.split(":", 1)[0]
+    path = rest[len(authority) :]
+    shown = f"{user}:***" if ":" in user_info else user
+    return f"{scheme}://{shown}@{host}{path}"
 
 
 class Database:
@@ -82,7 +109,7 @@ class Database:
             parsed = make_url(url)
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise DatabaseError(
-                f"--db: '{_hide_password(url)}' is neither a path nor a database URL"
+                f"--db: '{hide_credentials(url)}' is neither a path nor a database URL"
             ) from None
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -94,7 +121,7 @@ class Database:
         try:
             self.engine: Engine = create_engine(url)
         except (ArgumentError, ImportError) as exc:
-            raise DatabaseError(f"--db: cannot use '{parsed.render_as_string()}': {exc}") from None
+            raise DatabaseError(f"--db: cannot use '{hide_credentials(url)}': {exc}") from None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -102,26 +129,32 @@ class Database:
             event.listen(self.engine, "connect", _postgresql_connect)
             event.listen(self.engine, "begin", _postgresql_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+        # True when this opening made the schema: the database is new (or was empty, as a
+        # zero-length inviter.db is), so it knows nothing of what was sent before.
+        self.created = False
         self._prepare()
 
     def _prepare(self) -> None:
-        """Create the schema on first use; refuse one made by another release."""
+        """Create the schema on first use, bring an older one up to date, refuse a newer one."""
         try:
             Base.metadata.create_all(self.engine)
             with self.session() as session:
                 info = session.scalar(select(SchemaInfo))
                 if info is None:
                     session.add(SchemaInfo(id=1, version=SCHEMA_VERSION))
-                elif info.version != SCHEMA_VERSION:
-                    advice = (
-                        "upgrade inviter"
-                        if info.version > SCHEMA_VERSION
-                        else "run the migration that ships with this release"
-                    )
+                    self.created = True
+                elif info.version > SCHEMA_VERSION:
                     raise DatabaseError(
                         f"{self.describe()}: schema version {info.version}, this release "
-                        f"knows {SCHEMA_VERSION}; {advice}"
+                        f"knows {SCHEMA_VERSION}; upgrade inviter"
                     )
+                elif info.version < SCHEMA_VERSION:
+                    # In the same transaction as the version number: all steps or none.
+                    upgrade(session, info.version, self.engine.dialect.name)
+                    info.version = SCHEMA_VERSION
         except SQLAlchemyError as exc:
             # OperationalError: no server, wrong password; ProgrammingError: no right to create
             # the tables (PostgreSQL 15 grants none in "public" but to the database's owner).
@@ -134,10 +167,9 @@ class Database:
 
     def describe(self) -> str:
         """Name the database for messages, without a password."""
-        url = make_url(self.url)
         if self.is_sqlite:
-            return url.database or ":memory:"
-        return url.render_as_string(hide_password=True)
+            return make_url(self.url).database or ":memory:"
+        return hide_credentials(self.url)
 
     @contextmanager
     def session(self, *, stepwise: bool = False) -> Iterator[Session]:
@@ -157,6 +189,16 @@ class Database:
                         yield session
         finally:
             session.close()  # rolls back whatever is not committed
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Yield a session for reading only: it never waits for a writer (see READ_ONLY)."""
+        session = self._readers()
+        try:
+            with self.translated():
+                yield session
+        finally:
+            session.close()  # rolls back: a read-only block has nothing to keep
 
     @contextmanager
     def translated(self) -> Iterator[None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -23,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+# Raised with a step in inviter.migrations, which brings an older database up to date.
+SCHEMA_VERSION = 2
 
 # Delivery states (SPEC status --json "delivery").
 PENDING = "pending"
@@ -159,7 +161,11 @@ class RawMessage(Base):
 
 
 class Reply(Base):
-    """One answer from one attendee. The newest (SEQUENCE, then DTSTAMP) one counts."""
+    """One answer from one attendee. The newest verified (SEQUENCE, then DTSTAMP) one counts.
+
+    SEQUENCE and DTSTAMP are stored capped at the highest version sent and at when the message
+    arrived, so that no reply can stamp itself beyond every later answer (SPEC, second edition).
+    """
 
     __tablename__ = "replies"
     __table_args__ = (
@@ -184,6 +190,11 @@ class Reply(Base):
     dtstamp: Mapped[datetime] = mapped_column(UtcDateTime)
     # True for a guest who answered an invitation forwarded to them (never invited).
     forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False when the answering ATTENDEE is none of the message's From, Sender or Reply-To: kept
+    # for staff to see, counted only once they confirm it with ``rsvp set``.
+    verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who sent the answer: the From address of the message ("" for one recorded by hand).
+    sender: Mapped[str] = mapped_column(String(320), default="")
     raw_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("raw_messages.id", ondelete="SET NULL"), nullable=True
     )
@@ -204,6 +215,7 @@ class ImapMark(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(500), unique=True)  # user@host:port/folder
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    # Both are unsigned 32-bit numbers (RFC 3501 §9 nz-number): beyond a signed INTEGER.
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -45,9 +45,65 @@ def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
     raw.commit()
     raw.close()
     with pytest.raises(
-        DatabaseError, match=r"schema version 2, this release knows 1; upgrade inviter"
+        DatabaseError,
+        match=rf"schema version {SCHEMA_VERSION + 1}, this release knows {SCHEMA_VERSION}; "
+        "upgrade inviter",
     ):
         Database(f"sqlite:///{path}")
+
+
+def _as_version_1(path: Path) -> None:
+    """Turn a new database into what release 1 made: no reply sender or verification."""
+    raw = sqlite3.connect(path)
+    raw.execute("ALTER TABLE replies DROP COLUMN verified")
+    raw.execute("ALTER TABLE replies DROP COLUMN sender")
+    raw.execute("UPDATE schema_info SET version = 1")
+    raw.execute(
+        "INSERT INTO meetings (slug, uid, sequence, fingerprint, cancelled, created_at) "
+        "VALUES ('m', 'u@example.org', 0, '', 0, '2022-10-01 10:00:00')"
+    )
+    raw.execute(
+        "INSERT INTO replies (meeting_id, email, name, method, partstat, delegated_to, comment, "
+        "guests, sequence, dtstamp, forwarded, source, recorded_at) VALUES (1, 'a@example.org', "
+        "'A', 'REPLY', 'ACCEPTED', '', '', 0, 0, '2022-10-01 10:00:00', 0, 'x', "
+        "'2022-10-01 10:00:00')"
+    )
+    raw.commit()
+    raw.close()
+
+
+def test_a_release_1_database_is_upgraded_in_place_keeping_its_answers(tmp_path: Path) -> None:
+    path = tmp_path / "inviter.db"
+    Database(f"sqlite:///{path}").close()
+    _as_version_1(path)
+    db = Database(f"sqlite:///{path}")
+    assert not db.created
+    with db.session() as session:
+        row = session.execute(text("SELECT email, verified, sender FROM replies")).one()
+        version = session.scalar(text("SELECT version FROM schema_info"))
+    assert tuple(row) == ("a@example.org", 1, "")  # answers recorded before count as before
+    assert version == SCHEMA_VERSION
+    db.close()
+    assert not Database(f"sqlite:///{path}").created  # opening again changes nothing
+
+
+def test_a_status_read_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    # SPEC: readers never block on a writer. Another process holds the write lock (as a
+    # send recording an outcome does); a read-only session still reads the last commit.
+    path = tmp_path / "inviter.db"
+    db = Database(f"sqlite:///{path}")
+    with db.session() as session:
+        session.add(_contact("a@example.org"))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE contacts SET name = 'Changed'")
+    try:
+        with db.reading() as session:
+            assert session.scalar(select(Contact.name)) == "Kari"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        db.close()
 
 
 def test_error_rolls_back_everything(tmp_path: Path) -> None:

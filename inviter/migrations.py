@@ -1,0 +1,43 @@
+"""Bring a database made by an earlier release up to this release's schema, in place.
+
+Each step takes the schema from one version to the next with plain ``ALTER TABLE`` statements,
+run in the transaction that also writes the new version number, so an upgrade is all or
+nothing. A database is never rebuilt: the raw replies and delivery records it keeps are the
+evidence of who was sent what (imip.md 19).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def _to_2(session: Session, dialect: str) -> None:
+    """Version 2: replies know whether their sender is the attendee, and who sent them."""
+    true = "true" if dialect == "postgresql" else "1"
+    session.execute(
+        text(f"ALTER TABLE replies ADD COLUMN verified BOOLEAN NOT NULL DEFAULT {true}")
+    )
+    session.execute(text("ALTER TABLE replies ADD COLUMN sender VARCHAR(320) NOT NULL DEFAULT ''"))
+    if dialect == "postgresql":
+        # SQLite stores any integer in an INTEGER column; PostgreSQL's is signed 32-bit, and
+        # UIDVALIDITY may be up to 2^32-1.
+        session.execute(
+            text(
+                "ALTER TABLE imap_marks ALTER COLUMN uidvalidity TYPE BIGINT, "
+                "ALTER COLUMN last_uid TYPE BIGINT"
+            )
+        )
+
+
+# STEPS[n] takes a database of version n to version n + 1.
+STEPS: dict[int, Callable[[Session, str], None]] = {1: _to_2}
+
+
+def upgrade(session: Session, version: int, dialect: str) -> None:
+    """Run every step from ``version`` to the newest, in order, inside ``session``."""
+    while version in STEPS:
+        STEPS[version](session, dialect)
+        version += 1
