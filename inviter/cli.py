@@ -35,7 +35,8 @@ from inviter.imap import fetch_replies
 from inviter.meetings import meetings_document, summarize_meetings
 from inviter.overview import overview_document
 from inviter.preview import describe_preview, preview_invitation
-from inviter.rsvp import ImportReport, describe_import, import_replies, set_reply
+from inviter.reply_store import ImportReport
+from inviter.rsvp import describe_import, import_replies, set_reply
 from inviter.run_report import describe_report
 from inviter.sending import Progress, cancel_meeting, remind_meeting, send_invitations
 from inviter.status import RSVP_WORDS
@@ -466,7 +467,8 @@ def set_rsvp(app: AppContext, slug: str, note: str, email: str, answer: str) -> 
     """
     done = set_reply(app.settings, app.db, slug, email, answer, note)
     who = f"{done.name} <{done.email}>" if done.name else done.email
-    click.echo(f"Recorded {who}: {RSVP_WORDS[done.partstat]} for {done.slug}.")
+    # The answer read back after recording, not the one typed (SPEC: it prints what counts).
+    click.echo(f"Recorded {who}: {RSVP_WORDS[done.counted]} for {done.slug}; it counts now.")
 
 
 @cli.command("status")

@@ -13,7 +13,7 @@ import os
 import re
 import ssl
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -23,10 +23,13 @@ from inviter.db import Database
 from inviter.errors import ConfigError, ConnectionFailure
 from inviter.mailbox import MailItem
 from inviter.models import ImapMark
-from inviter.rsvp import ImportReport, ReplyRecorder
+from inviter.reply_store import ImportReport, ReplyRecorder
 from inviter.tls import client_context
 
 FETCH_BATCH = 50
+# RFC 3501 §9: UIDs and UIDVALIDITY are nz-number, at most 4,294,967,295.
+_MAX_NUMBER = 2**32 - 1
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 def encode_mailbox(name: str) -> str:
@@ -157,15 +160,45 @@ def _check(result: tuple[str, list[object]], what: str) -> list[object]:
     return data
 
 
-def _fetch(client: imaplib.IMAP4, uids: Sequence[int]) -> dict[int, bytes]:
-    """Return the raw messages of some UIDs, read with BODY.PEEK[] (no \\Seen)."""
-    data = _check(client.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])"), "FETCH")
-    found: dict[int, bytes] = {}
+def _number(text: bytes | str, what: str) -> int:
+    """Read an nz-number the server sent; junk is the server's fault, not a traceback."""
+    value = text.decode("ascii", "replace") if isinstance(text, bytes) else text
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= _MAX_NUMBER:
+        raise ConnectionFailure(f"IMAP server sent {what} {value[:40]!r}, not a number")
+    return int(value)
+
+
+def _internaldate(head: bytes) -> datetime | None:
+    """Return the INTERNALDATE of a FETCH answer (when the server received the message)."""
+    match = _INTERNALDATE.search(head)
+    if not match:
+        return None
+    try:
+        # RFC 3501 date-time: "03-Dec-2026 10:00:00 +0100"; month names are English.
+        moment = datetime.strptime(match.group(1).decode("ascii"), "%d-%b-%Y %H:%M:%S %z")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return moment.astimezone(UTC)
+
+
+def _fetch(client: imaplib.IMAP4, uids: Sequence[int], folder: str) -> dict[int, MailItem]:
+    """Return the messages of some UIDs, keyed by the UID each answer names.
+
+    Read with BODY.PEEK[] (no \\Seen). A message expunged between SEARCH and FETCH (staff
+    deleting it in Outlook at that moment) is simply absent: never pair answers by position.
+    """
+    data = _check(
+        client.uid("FETCH", ",".join(map(str, uids)), "(UID INTERNALDATE BODY.PEEK[])"), "FETCH"
+    )
+    found: dict[int, MailItem] = {}
     for entry in data:
         if isinstance(entry, tuple) and len(entry) == 2:
             match = re.search(rb"UID (\d+)", entry[0])
             if match:
-                found[int(match.group(1))] = bytes(entry[1])
+                uid = _number(match.group(1), "UID")
+                found[uid] = MailItem(
+                    f"imap {folder} UID {uid}", bytes(entry[1]), received=_internaldate(entry[0])
+                )
     return found
 
 
@@ -195,7 +228,7 @@ def fetch_replies(
     imap = settings.imap
     warnings: list[str] = []
     client = connect(settings, env=env, password_prompt=password_prompt, warnings=warnings)
-    recorder = ReplyRecorder(db, now=now, all_plain=False)
+    recorder = ReplyRecorder(db, now=now, all_plain=False, organizer=settings.organizer.email)
     recorder.report.warnings.extend(warnings)
     mailbox_key = f"{imap.username}@{imap.host}:{imap.port}/{imap.folder}"
     try:
@@ -208,30 +241,35 @@ def fetch_replies(
         if imap.move_to and _missing(client, imap.move_to):
             _check(client.create(encode_mailbox(imap.move_to)), "CREATE")
         validity_data = client.response("UIDVALIDITY")[1]
-        validity = int(bytes(validity_data[0])) if validity_data and validity_data[0] else 0
-        with db.session() as session:
+        if not validity_data or not isinstance(validity_data[0], bytes | str):
+            raise ConnectionFailure(f"IMAP folder '{imap.folder}': the server sent no UIDVALIDITY")
+        validity = _number(validity_data[0], "UIDVALIDITY")
+        with db.reading() as session:
             mark = session.scalar(select(ImapMark).where(ImapMark.mailbox == mailbox_key))
             last = mark.last_uid if mark and mark.uidvalidity == validity else 0
         found = _check(client.uid("SEARCH", "UID", f"{last + 1}:*"), "SEARCH")
         listed = found[0] if found and isinstance(found[0], bytes) else b""
         # "n:*" always matches the newest message, even below n (RFC 3501 §6.4.8).
-        uids = sorted(u for u in map(int, listed.split()) if u > last)
+        uids = sorted(u for u in (_number(t, "UID") for t in listed.split()) if u > last)
         for start in range(0, len(uids), FETCH_BATCH):
             chunk = uids[start : start + FETCH_BATCH]
-            messages = _fetch(client, chunk)
-            items = [
-                MailItem(f"imap {imap.folder} UID {uid}", messages[uid])
-                for uid in chunk
-                if uid in messages
+            messages = sorted(_fetch(client, chunk, imap.folder).items())
+            outcomes = recorder.record([item for _uid, item in messages])
+            handled = [
+                uid for (uid, _item), o in zip(messages, outcomes, strict=True) if o == "reply"
             ]
-            outcomes = recorder.record(items)
-            handled = [u for u, o in zip(chunk, outcomes, strict=False) if o == "reply"]
+            # Past the whole chunk: a message listed for review is not read again next time.
             _remember(db, mailbox_key, validity, chunk[-1])
             if imap.move_to and handled:
                 _move(client, handled, encode_mailbox(imap.move_to))
                 recorder.report.moved += len(handled)
     except (OSError, imaplib.IMAP4.abort) as exc:
         raise ConnectionFailure(f"{imap.host}:{imap.port}: connection lost: {exc}") from None
+    except imaplib.IMAP4.error as exc:
+        # A BAD or NO answer imaplib raises itself (RFC 3501 §7.1): the server's words.
+        raise ConnectionFailure(
+            f"{imap.host}:{imap.port}: the server refused: {_text(exc)}"
+        ) from None
     finally:
         _close(client)
     return recorder.report

@@ -18,6 +18,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
 
+from inviter.addresses import normalize_email
 from inviter.replies import Answer, CalendarError, read_calendar
 
 CALENDAR_TYPES = frozenset(
@@ -28,6 +29,15 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A reply is a few kilobytes; a message of more than this is not read (hostile or not a reply).
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 _MBOX_FROM = re.compile(rb"^>+From ")
+# Python's email parser descends one level of recursion per nested multipart or message/rfc822,
+# so ~1,000 nested parts (a 43 KB message) raise RecursionError. A reply holds a handful; any
+# message declaring more containers than this is refused before parsing, whatever their depth.
+MAX_CONTAINERS = 100
+_CONTAINER = re.compile(rb"(?im)^content-type:\s*(?:multipart|message)/")
+# Decoding RFC 2047 encoded words costs the square of the header's length (a 5 MB Subject
+# takes minutes); RFC 5322 §2.1.1 lines are 998 characters, and no header we show or match
+# needs more than a few of them.
+MAX_HEADER_CHARS = 8192
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class MailItem:
     where: str
     raw: bytes
     kind: str = "mime"  # "mime" (RFC 5322 bytes) or "msg" (an Outlook .msg file)
+    received: datetime | None = None  # when the mailbox got it, if the mailbox says (IMAP)
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,11 @@ class MailReading:
     has_calendar: bool = False
     auto_reply: bool = False
     references: tuple[str, ...] = ()
+    # Who sent it: the addresses of From, Sender and Reply-To (SPEC: an answer counts when its
+    # attendee is one of them), the From address to show, and when it reached the mailbox.
+    senders: frozenset[str] = frozenset()
+    sender: str = ""
+    received: datetime | None = None
 
 
 def iter_mail(path: Path) -> Iterator[MailItem | Unreadable]:
@@ -153,25 +169,62 @@ def parse_message(raw: bytes) -> Message:
     return BytesParser(policy=compat32).parsebytes(raw)
 
 
+def _raw_header(message: Message, name: str) -> str:
+    """Return a header's raw text cut to MAX_HEADER_CHARS, or ""."""
+    value = message.get(name)
+    return "" if value is None else str(value)[:MAX_HEADER_CHARS]
+
+
 def _header(message: Message, name: str) -> str:
     """Return a header as text, encoded words decoded, control characters dropped."""
-    value = message.get(name)
-    if value is None:
+    value = _raw_header(message, name)
+    if not value:
         return ""
     try:
-        text = str(email.header.make_header(email.header.decode_header(str(value))))
+        text = str(email.header.make_header(email.header.decode_header(value)))
     except (ValueError, LookupError, UnicodeError):
         text = str(value)
     return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
 
 
+def _parse_date(text: str) -> datetime | None:
+    """Parse an RFC 5322 date as aware UTC, or None."""
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
 def message_date(message: Message, default: datetime) -> datetime:
     """Return the Date header as an aware UTC datetime, or ``default``."""
-    try:
-        moment = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
-        return default
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return _parse_date(_raw_header(message, "Date")) or default
+
+
+def arrival(message: Message) -> datetime | None:
+    """Return when the message reached the mailbox: the date of its topmost Received header.
+
+    RFC 5321 §4.4: each server prepends a Received line ending in "; date", so the first one
+    is written by the organizer's own server, beyond the sender's reach (unlike Date).
+    """
+    top = _raw_header(message, "Received")
+    return _parse_date(top.rpartition(";")[2].strip()) if ";" in top else None
+
+
+def senders_of(message: Message) -> tuple[frozenset[str], str]:
+    """Return the addresses of From, Sender and Reply-To, and the From address alone."""
+    found: list[str] = []
+    first = ""
+    for name in ("From", "Sender", "Reply-To"):
+        for _display, address in email.utils.getaddresses([_raw_header(message, name)]):
+            try:
+                normal = normalize_email(address)
+            except ValueError:
+                continue
+            found.append(normal)
+            if name == "From" and not first:
+                first = normal
+    return frozenset(found), first
 
 
 def is_auto_reply(message: Message) -> bool:
@@ -211,13 +264,22 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
     """Read a MIME message: every calendar part, forwarded messages and winmail.dat included."""
     from inviter.outlook import read_tnef  # tnefparse is only loaded when a winmail.dat comes
 
+    containers = len(_CONTAINER.findall(raw))
+    if containers > MAX_CONTAINERS:
+        return MailReading(
+            problems=[f"{containers} nested MIME parts (more than {MAX_CONTAINERS}): not a reply"]
+        )
     message = parse_message(raw)
-    refs = f"{message.get('In-Reply-To', '')} {message.get('References', '')}"
+    refs = f"{_raw_header(message, 'In-Reply-To')} {_raw_header(message, 'References')}"
+    senders, sender = senders_of(message)
     reading = MailReading(
         message_id=_header(message, "Message-ID"),
         subject=_header(message, "Subject"),
         auto_reply=is_auto_reply(message),
         references=tuple(re.findall(r"<[^<>\s]+>", refs)),
+        senders=senders,
+        sender=sender,
+        received=arrival(message),
     )
     stamp = message_date(message, now)
     for number, part in enumerate(message.walk(), start=1):

@@ -93,14 +93,32 @@ def _aware(value: Any) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# PidTagSentRepresentingSmtpAddress, PidTagSenderSmtpAddress, PidTagSentRepresentingEmailAddress,
+# PidTagSenderEmailAddress (MS-OXOMSG 2.2.1): the represented sender first (a delegate answering).
+_SENDER_STREAMS = ("__substg1.0_5D02", "__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F")
+
+
+def _sender_addresses(msg: Any) -> list[str]:
+    """Return the sender's addresses as the .msg records them, the represented sender first."""
+    texts = [str(msg.getStringStream(stream) or "") for stream in _SENDER_STREAMS]
+    texts.append(email.utils.parseaddr(str(msg.sender or ""))[1])
+    found = []
+    for text in texts:
+        if "@" in text:
+            try:
+                found.append(normalize_email(text))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(found))
+
+
 def _sender(msg: Any) -> str:
     """Return who answered: the represented sender (a delegate answering), else the sender."""
-    for stream in ("__substg1.0_5D02", "__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F"):
-        text = msg.getStringStream(stream)
-        if text and "@" in text:
-            return normalize_email(text)
-    _name, address = email.utils.parseaddr(str(msg.sender or ""))
-    return normalize_email(address)
+    found = _sender_addresses(msg)
+    if not found:
+        _name, address = email.utils.parseaddr(str(msg.sender or ""))
+        return normalize_email(address)  # raises ValueError saying what is wrong with it
+    return found[0]
 
 
 def _meeting_response(msg: Any, reading: MailReading, now: datetime) -> None:
@@ -129,7 +147,8 @@ def _meeting_response(msg: Any, reading: MailReading, now: datetime) -> None:
             email=attendee,
             name=name[:200],
             partstat=partstat,
-            sequence=int(msg.appointmentSequence or 0),
+            # PidLidAppointmentSequence is a PT_LONG: signed, so never trust it below 0.
+            sequence=max(0, int(msg.appointmentSequence or 0)),
             dtstamp=stamp,
             comment=str(msg.body or "").strip()[:2000],
             proposed_start=_aware(msg.appointmentProposedStartWhole) if counter else None,
@@ -176,6 +195,10 @@ def read_msg(raw: bytes, now: datetime) -> MailReading:
     try:
         reading.message_id = str(getattr(msg, "messageId", "") or "")
         reading.subject = str(getattr(msg, "subject", "") or "")
+        senders = _sender_addresses(msg)
+        reading.senders = frozenset(senders)
+        reading.sender = senders[0] if senders else ""
+        reading.received = _aware(getattr(msg, "receivedTime", None))
         _read_msg_object(msg, reading, now, 0)
     except Exception as exc:  # a property stream that is cut short or of the wrong type
         reading.problems.append(f"Outlook .msg cannot be read: {exc}")

@@ -26,6 +26,8 @@ _PARTSTATS = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED", "NEEDS
 ANSWER_METHODS = frozenset({"REPLY", "COUNTER"})
 # The most properties a calendar part may hold: a reply has a few dozen; a bigger one is hostile.
 MAX_LINES = 20_000
+# RFC 5545 §3.8.7.4: SEQUENCE is an INTEGER, which §3.3.8 bounds to a signed 32-bit value.
+MAX_SEQUENCE = 2**31 - 1
 
 
 class CalendarError(ValueError):
@@ -79,6 +81,7 @@ class Answer:
     sequence: int
     dtstamp: datetime  # aware, UTC
     delegated_to: str = ""
+    delegated_from: str = ""
     comment: str = ""
     guests: int = 0
     proposed_start: datetime | None = None
@@ -261,7 +264,34 @@ def parse_time(prop: Property, calendar: Component) -> datetime:
         raise CalendarError(f"{prop.name}: {prop.value!r} is not a date-time") from None
     if utc or not prop.params.get("TZID"):
         return moment.replace(tzinfo=UTC)
-    return moment.replace(tzinfo=_zone(prop.params["TZID"], calendar)).astimezone(UTC)
+    zone = _zone(prop.params["TZID"], calendar)
+    try:
+        return moment.replace(tzinfo=zone).astimezone(UTC)
+    except (OverflowError, ValueError):
+        # Year 1 or 9999 in a zone east or west of UTC leaves datetime's range.
+        raise CalendarError(f"{prop.name}: {prop.value!r} is out of range") from None
+
+
+def _sequence(event: Component) -> int:
+    """Read SEQUENCE (Exchange may give only its own X- copy); 0 when absent.
+
+    A value that is not an INTEGER within its range makes the reply unreadable rather than
+    zero: a reply claiming version 10^30 is not an answer to any version sent.
+    """
+    text = (event.value("SEQUENCE") or event.value("X-MICROSOFT-CDO-APPT-SEQUENCE")).strip()
+    if not text:
+        return 0
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_SEQUENCE:
+        raise CalendarError(f"SEQUENCE {text[:40]!r} is not a number from 0 to {MAX_SEQUENCE}")
+    return int(text)
+
+
+def _delegation(prop: Property, key: str) -> str:
+    """Return the first address of DELEGATED-TO or DELEGATED-FROM, or ""."""
+    try:
+        return address_of(prop.params[key].split(",")[0]) if prop.params.get(key) else ""
+    except ValueError:
+        return ""
 
 
 def _guests(params: dict[str, str]) -> int:
@@ -303,8 +333,7 @@ def read_event(
         raise CalendarError("VEVENT without UID")
     stamp_prop = event.first("DTSTAMP") or event.first("X-MICROSOFT-CDO-REPLYTIME")
     stamp = parse_time(stamp_prop, calendar) if stamp_prop else fallback_stamp
-    sequence_text = event.value("SEQUENCE").strip() or event.value("X-MICROSOFT-CDO-APPT-SEQUENCE")
-    sequence = int(sequence_text) if sequence_text.strip().isdigit() else 0
+    sequence = _sequence(event)
     proposed_start = proposed_end = None
     if method == "COUNTER":
         start, end = event.first("DTSTART"), event.first("DTEND")
@@ -322,12 +351,7 @@ def read_event(
         partstat = prop.params.get("PARTSTAT", "NEEDS-ACTION").strip().upper()
         if partstat not in _PARTSTATS:
             partstat = "NEEDS-ACTION"  # RFC 5545 §3.2.12: unknown values are NEEDS-ACTION
-        delegated_to = ""
-        if partstat == "DELEGATED" and prop.params.get("DELEGATED-TO"):
-            try:
-                delegated_to = address_of(prop.params["DELEGATED-TO"].split(",")[0])
-            except ValueError:
-                delegated_to = ""
+        delegated_to = _delegation(prop, "DELEGATED-TO") if partstat == "DELEGATED" else ""
         answers.append(
             Answer(
                 method=method,
@@ -338,16 +362,13 @@ def read_event(
                 sequence=sequence,
                 dtstamp=stamp,
                 delegated_to=delegated_to,
+                delegated_from=_delegation(prop, "DELEGATED-FROM"),
                 comment=_comment(event, email, calendar)[:2000],
                 guests=_guests(prop.params),
                 proposed_start=proposed_start,
                 proposed_end=proposed_end,
             )
         )
-    if len(answers) > 1:
-        # imip.md 18: a delegation REPLY lists delegator and delegate; some clients echo every
-        # attendee. Only explicit answers count, lest an echoed NEEDS-ACTION override a real one.
-        answers = [a for a in answers if a.partstat != "NEEDS-ACTION"] or answers[:1]
     return answers
 
 

@@ -59,6 +59,12 @@ class RecipientStatus:
     comment: str = ""
     guests: int = 0
     counter: bool = False  # proposed a new time (COUNTER), for staff to look at
+    # Who sent the answer that counts (the From of its message; None for one recorded by hand).
+    answered_by: str | None = None
+    answered_via: str | None = None  # "mail" or "rsvp set"
+    # A newer answer whose sender is not the attendee: shown, not counted until confirmed.
+    unverified_rsvp: str | None = None
+    unverified_sender: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,25 +94,45 @@ class MeetingStatus:
             "declined": sum(r.rsvp == "declined" for r in answers),
             "tentative": sum(r.rsvp == "tentative" for r in answers),
             "no_answer": sum(r.rsvp == "needs-action" for r in invited),
-            "forwarded": sum(r.forwarded for r in self.recipients),
+            "forwarded": sum(r.forwarded and r.answered_via is not None for r in self.recipients),
+            "unverified": sum(r.unverified_rsvp is not None for r in answers),
         }
 
 
-def latest_replies(session: Session, state: MeetingState) -> dict[str, Reply]:
-    """Return each attendee's answer that counts: the newest by (SEQUENCE, DTSTAMP).
+def latest_replies(
+    session: Session, state: MeetingState, *, verified: bool = True
+) -> dict[str, Reply]:
+    """Return each attendee's answer that counts: the newest verified by (SEQUENCE, DTSTAMP).
 
     imip.md 18: an older reply never overrides a newer one. A COUNTER is a proposal, not an
     answer, so it does not replace the attendee's PARTSTAT (it is flagged separately).
+    ``verified=False`` gives the newest of those kept as unverified instead.
     """
     latest: dict[str, Reply] = {}
     rows = session.scalars(
         select(Reply)
-        .where(Reply.meeting_id == state.id, Reply.method != "COUNTER")
+        .where(
+            Reply.meeting_id == state.id,
+            Reply.method != "COUNTER",
+            Reply.verified.is_(verified),
+        )
         .order_by(Reply.sequence, Reply.dtstamp, Reply.id)
     )
     for reply in rows:
         latest[reply.email] = reply
     return latest
+
+
+def _pending_unverified(counted: Reply | None, unverified: Reply | None) -> Reply | None:
+    """Return the unverified answer when it is newer than the one that counts."""
+    if unverified is None:
+        return None
+    if counted is None or (unverified.sequence, unverified.dtstamp) > (
+        counted.sequence,
+        counted.dtstamp,
+    ):
+        return unverified
+    return None
 
 
 def _delivery_state(
@@ -141,6 +167,7 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
     ):
         by_email.setdefault(delivery.email, []).append(delivery)
     replies = latest_replies(session, state)
+    doubtful = latest_replies(session, state, verified=False)
     counters = set(
         session.scalars(
             select(Reply.email).where(Reply.meeting_id == state.id, Reply.method == "COUNTER")
@@ -148,7 +175,8 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
     )
     invited = {e for e, ds in by_email.items() if any(d.kind == REQUEST for d in ds)}
     emails = set(audience) | invited
-    others = emails - set(audience) | {e for e in replies if e not in emails}
+    guests = {e for e in (*replies, *doubtful) if e not in emails}
+    others = emails - set(audience) | guests
     contacts: dict[str, Contact] = dict(audience)
     if others:
         for known in session.scalars(select(Contact).where(Contact.email.in_(others))):
@@ -174,23 +202,28 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
                 in_audience=email in audience,
                 uninvited=uninvited and not state.cancelled,
                 counter=email in counters,
+                unverified=_pending_unverified(reply, doubtful.get(email)),
             )
         )
-    for email, reply in sorted(replies.items()):
-        if email in emails:
-            continue
+    for email in sorted(guests):
         # Never invited, yet answered: a guest. Through one of our UIDs that means the
         # invitation was forwarded (SPEC); an answer taken by phone (rsvp set) is not.
+        reply = replies.get(email)
+        unverified = _pending_unverified(reply, doubtful.get(email))
+        answer = reply or unverified
+        if answer is None:  # an unverified answer older than nothing: cannot be, but be safe
+            continue
         recipients.append(
             _person(
                 contacts.get(email),
                 email=email,
-                name=reply.name or email,
+                name=answer.name or email,
                 delivery=None,
                 reply=reply,
-                forwarded=reply.forwarded,
+                forwarded=answer.forwarded,
                 in_audience=False,
                 counter=email in counters,
+                unverified=unverified,
             )
         )
     return MeetingStatus(
@@ -215,6 +248,7 @@ def _person(
     in_audience: bool = True,
     uninvited: bool = False,
     counter: bool = False,
+    unverified: Reply | None = None,
 ) -> RecipientStatus:
     """Make one RecipientStatus from a contact (if known) and their reply (if any)."""
     return RecipientStatus(
@@ -235,4 +269,8 @@ def _person(
         comment=reply.comment if reply else "",
         guests=reply.guests if reply else 0,
         counter=counter,
+        answered_by=(reply.sender or None) if reply and reply.method != "MANUAL" else None,
+        answered_via=("rsvp set" if reply.method == "MANUAL" else "mail") if reply else None,
+        unverified_rsvp=RSVP_WORDS.get(unverified.partstat) if unverified else None,
+        unverified_sender=(unverified.sender or None) if unverified else None,
     )

@@ -16,7 +16,7 @@ _DELIVERY_COLOUR = {"failed": "red", "uncertain": "yellow", "pending": "dim"}
 def load_status(settings: Settings, db: Database, slug: str) -> MeetingStatus:
     """Compute the state of the meeting ``slug`` (InputError for an unknown slug)."""
     meeting = settings.meeting(slug)
-    with db.session() as session:
+    with db.reading() as session:
         return meeting_status(session, settings, meeting)
 
 
@@ -42,6 +42,10 @@ def status_document(status: MeetingStatus) -> dict[str, Any]:
                 "comment": r.comment,
                 "guests": r.guests,
                 "counter": r.counter,
+                "answered_by": r.answered_by,
+                "answered_via": r.answered_via,
+                "unverified_rsvp": r.unverified_rsvp,
+                "unverified_sender": r.unverified_sender,
             }
             for r in status.recipients
         ],
@@ -63,6 +67,13 @@ def _notes(r: RecipientStatus) -> str:
         notes.append(f"+{r.guests} guest{'s' if r.guests > 1 else ''}")
     if r.counter:
         notes.append("proposed a new time")
+    if r.unverified_rsvp:
+        notes.append(
+            f"unverified: {r.unverified_rsvp} sent by {r.unverified_sender or 'unknown'}"
+            " (confirm with rsvp set)"
+        )
+    if r.answered_by and r.answered_by != r.email:
+        notes.append(f"answered by {r.answered_by}")
     if r.response:
         notes.append(r.response)
     if r.comment:
@@ -91,6 +102,7 @@ def status_table(status: MeetingStatus, *, color: bool = False) -> str:
         f"accepted {counts['accepted']}, declined {counts['declined']}, "
         f"tentative {counts['tentative']}, no answer {counts['no_answer']}, "
         f"forwarded guests {counts['forwarded']}"
+        + (f", unverified {counts['unverified']}" if counts["unverified"] else "")
     )
     rows, colours = [], []
     for r in status.recipients:

@@ -467,13 +467,9 @@ def test_organizer_address_with_a_second_recipient_is_refused(project: Path) -> 
     assert "is not one plain address (no name, comma or spaces)" in str(caught.value)
 
 
-def test_a_reply_from_an_assistant_counts_for_the_attendee(project: Path, invoke: Invoke) -> None:
-    # imip.md 18: match on the ATTENDEE address, never on From.
-    from .replies_helpers import prepare
-
-    prepare(project)
-    reply = (
-        "From: Assistent <assistent@tromso.example.org>\r\nTo: bibliotek@example.org\r\n"
+def _assistant_reply(headers: str) -> str:
+    return (
+        f"{headers}To: bibliotek@example.org\r\n"
         "Subject: Godtatt\r\nMessage-ID: <assistant-1@tromso.example.org>\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/calendar; charset=utf-8; method=REPLY\r\n\r\n"
         "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
@@ -481,11 +477,58 @@ def test_a_reply_from_an_assistant_counts_for_the_attendee(project: Path, invoke
         "ATTENDEE;PARTSTAT=ACCEPTED:MAILTO:Even.Helgoy@Karlsoy.Example.org\r\n"
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
+
+
+def test_a_reply_from_an_assistant_waits_for_staff_to_confirm(
+    project: Path, invoke: Invoke
+) -> None:
+    # SPEC, second edition: the answering ATTENDEE must be From, Sender or Reply-To; anyone
+    # else's answer is kept as unverified, shown with its sender, and not counted.
+    from .replies_helpers import prepare
+
+    prepare(project)
+    reply = _assistant_reply("From: Assistent <assistent@tromso.example.org>\r\n")
     (project / "reply.eml").write_text(reply, encoding="ascii", newline="")
     result = invoke("rsvp", "import", "reply.eml")
     assert result.exit_code == 0, result.output
+    assert "sent by assistent@tromso.example.org: kept as unverified" in result.stderr
     status = json.loads(invoke("status", "--meeting", "temamote-tromso", "--json").stdout)
     people = {p["email"]: p for p in status["recipients"]}
-    assert people["even.helgoy@karlsoy.example.org"]["rsvp"] == "accepted"
+    even = people["even.helgoy@karlsoy.example.org"]
+    assert (even["rsvp"], even["unverified_rsvp"], even["unverified_sender"]) == (
+        "needs-action",
+        "accepted",
+        "assistent@tromso.example.org",
+    )
     assert "assistent@tromso.example.org" not in people
-    assert (status["accepted"], status["forwarded"]) == (1, 0)
+    assert (status["accepted"], status["forwarded"], status["unverified"]) == (0, 0, 1)
+    confirmed = invoke("rsvp", "set", "--meeting", "temamote-tromso", even["email"], "yes")
+    assert confirmed.exit_code == 0
+    status = json.loads(invoke("status", "--meeting", "temamote-tromso", "--json").stdout)
+    even = {p["email"]: p for p in status["recipients"]}["even.helgoy@karlsoy.example.org"]
+    assert (even["rsvp"], even["unverified_rsvp"], even["answered_via"]) == (
+        "accepted",
+        None,
+        "rsvp set",
+    )
+    assert (status["accepted"], status["unverified"]) == (1, 0)
+
+
+def test_a_reply_sent_on_behalf_of_the_attendee_counts(project: Path, invoke: Invoke) -> None:
+    # Outlook's delegate access: From is the attendee, Sender the assistant who pressed Accept.
+    from .replies_helpers import prepare
+
+    prepare(project)
+    reply = _assistant_reply(
+        "From: Even Helgoy <even.helgoy@karlsoy.example.org>\r\n"
+        "Sender: Assistent <assistent@tromso.example.org>\r\n"
+    )
+    (project / "reply.eml").write_text(reply, encoding="ascii", newline="")
+    assert invoke("rsvp", "import", "reply.eml").exit_code == 0
+    status = json.loads(invoke("status", "--meeting", "temamote-tromso", "--json").stdout)
+    even = {p["email"]: p for p in status["recipients"]}["even.helgoy@karlsoy.example.org"]
+    assert (even["rsvp"], even["answered_by"], even["answered_via"]) == (
+        "accepted",
+        "even.helgoy@karlsoy.example.org",
+        "mail",
+    )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from inviter.attribution import attribute
 from inviter.mailbox import read_mime
 from inviter.replies import Answer, CalendarError, parse_calendar, read_calendar, unfold
 from tests.replies_helpers import UID, build_tnef, sample, tnef_mail
@@ -14,9 +15,10 @@ NOW = datetime(2022, 10, 20, 12, 0, tzinfo=UTC)
 
 
 def answers(name: str) -> list[Answer]:
+    """The answers a sample message is recorded with: one attendee's (and a delegation pair)."""
     reading = read_mime(sample(name), NOW)
     assert reading.problems == []
-    return reading.answers
+    return [a for part in attribute(reading.answers, reading.senders) for a in part.answers]
 
 
 def test_outlook_exchange_reply_without_organizer() -> None:
@@ -243,8 +245,13 @@ def test_a_huge_calendar_is_refused() -> None:
 def test_echoed_attendees_needing_action_do_not_count() -> None:
     raw = reply(
         *event(
-            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:a@example.org",
             "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:b@example.org",
+            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:a@example.org",
         )
     )
-    assert [a.email for a in read_calendar(raw, fallback_stamp=NOW).answers] == ["a@example.org"]
+    [part] = attribute(read_calendar(raw, fallback_stamp=NOW).answers, frozenset())
+    assert ([a.email for a in part.answers], part.ignored) == (
+        ["a@example.org"],
+        ("b@example.org",),
+    )
+    assert not part.verified  # nobody sent it: no From given

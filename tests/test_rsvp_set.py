@@ -36,7 +36,7 @@ def test_phone_answer_is_recorded_and_overrides_an_earlier_reply(
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         "Recorded Hilde Marie Bjørnevik <hilde.marie.bjornevik@tromso.example.org>: "
-        "declined for temamote-tromso.\n"
+        "declined for temamote-tromso; it counts now.\n"
     )
     person = rsvp_of(invoke, "hilde.marie.bjornevik@tromso.example.org")
     assert (person["rsvp"], person["comment"], person["forwarded"]) == (
@@ -70,7 +70,7 @@ def test_maybe_for_a_contact_outside_the_audience(project: Path, invoke: Invoke)
     )
     assert result.stdout == (
         "Recorded Sarah Lindqvist <sarah.lindqvist@tromso.example.org>: "
-        "tentative for temamote-tromso.\n"
+        "tentative for temamote-tromso; it counts now.\n"
     )
     person = rsvp_of(invoke, "sarah.lindqvist@tromso.example.org")
     assert (person["rsvp"], person["delivery"], person["in_audience"]) == (

@@ -37,7 +37,7 @@ def scenario(project: Path, invoke: Invoke) -> Database:
         "gmail-accepted.eml",
         "apple-declined.eml",
         "thunderbird-tentative.eml",
-        "forwarded-rfc822.eml",
+        "guest-accepted.eml",
     ]:
         shutil.copy(DATA / name, project / name)
     result = invoke(
@@ -46,7 +46,7 @@ def scenario(project: Path, invoke: Invoke) -> Database:
         "gmail-accepted.eml",
         "apple-declined.eml",
         "thunderbird-tentative.eml",
-        "forwarded-rfc822.eml",
+        "guest-accepted.eml",
     )
     assert result.exit_code == 0, result.output
     return db
@@ -58,7 +58,9 @@ def test_status_json_is_the_spec_object(project: Path, invoke: Invoke) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     doc = json.loads(result.stdout)
     assert doc["meeting"] == "temamote-tromso"
-    assert {k: doc[k] for k in [*SPEC_COUNTS, "no_answer", "uncertain", "forwarded"]} == {
+    assert {
+        k: doc[k] for k in [*SPEC_COUNTS, "no_answer", "uncertain", "forwarded", "unverified"]
+    } == {
         "audience": 9,
         "sent": 8,
         "failed": 1,
@@ -69,6 +71,7 @@ def test_status_json_is_the_spec_object(project: Path, invoke: Invoke) -> None:
         "tentative": 1,
         "no_answer": 6,
         "forwarded": 1,
+        "unverified": 0,
     }
     for person in doc["recipients"]:
         assert {"email", "name", "delivery", "rsvp", "forwarded"} <= set(person)

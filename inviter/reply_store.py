@@ -1,0 +1,362 @@
+"""Store the answers read from mail: one message at a time, never letting one stop the rest.
+
+imip.md 18–19: only UIDs this tool issued count, matched on the ATTENDEE address; the raw
+message of every reply is kept; a message that cannot be read or stored is listed for review
+and the rest goes on. SPEC, second edition: a reply answers for one attendee and counts only
+when that attendee sent it (inviter.attribution); its SEQUENCE and time are capped at the
+highest version sent and at when it arrived, so no reply can pin an answer for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from inviter.attribution import attribute
+from inviter.db import Database
+from inviter.mailbox import MailItem, MailReading, Unreadable, read_item
+from inviter.models import REQUEST, Delivery, MeetingState, RawMessage, Reply, utcnow
+from inviter.replies import Answer
+
+Outcome = Literal["reply", "review", "ignored"]
+# Subjects of answers typed by hand or sent automatically; used only to decide whether a message
+# without a calendar is worth showing for review (imip.md 19: never to guess the answer).
+_ANSWER_SUBJECT = re.compile(
+    r"^\s*(accepted|declined|tentative|godtatt|avslått|avslatt|foreløpig|akseptert|"
+    r"automatic reply|automatisk svar|autosvar|out of office|fravær)\b",
+    re.IGNORECASE,
+)
+
+# How many other attendees a warning names before it says "and N more".
+_NAMED = 5
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A message that needs a person: where it is and why it was not recorded."""
+
+    where: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import or fetch did, for the command to print."""
+
+    messages: int = 0
+    recorded: int = 0  # new answers stored
+    unchanged: int = 0  # the same answer was already stored
+    older: int = 0  # stored in history; a newer answer counts
+    forwarded: int = 0  # of the recorded, from guests never invited
+    counters: int = 0  # of the recorded, proposals of a new time
+    unverified: int = 0  # of the recorded, sent by someone other than the attendee
+    review: list[ReviewItem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    moved: int = 0
+
+
+@dataclass(frozen=True)
+class _Meeting:
+    id: int
+    slug: str
+
+
+@dataclass
+class _Known:
+    """What is stored for one meeting, loaded once per import: no query per reply."""
+
+    invited: set[str]
+    cap: int  # the highest SEQUENCE sent: no reply may claim a later version
+    keys: dict[tuple[str, str, int, datetime], bool]  # -> verified
+    newest: dict[str, tuple[int, datetime]]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One answer to store: capped, attributed, with its meeting."""
+
+    answer: Answer
+    meeting: _Meeting
+    verified: bool
+
+
+@dataclass
+class _Pending:
+    """A message whose answers are to be stored, with where its raw bytes will be kept."""
+
+    item: MailItem
+    reading: MailReading
+    where: str
+    answers: list[_Answer]
+    received: datetime
+
+
+@dataclass
+class _Tally:
+    """What storing one message did; added to the report only once it is committed."""
+
+    recorded: int = 0
+    unchanged: int = 0
+    older: int = 0
+    forwarded: int = 0
+    counters: int = 0
+    unverified: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class ReplyRecorder:
+    """Record messages in batches, remembering meetings and stored answers between batches."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        now: datetime | None = None,
+        all_plain: bool = True,
+        organizer: str = "",
+    ):
+        self.db = db
+        self.now = now or utcnow()
+        # all_plain: report every message without a calendar (files the user chose); False for
+        # a mailbox, where only those that look like answers to us are worth a person's time.
+        self.all_plain = all_plain
+        # The organizer's own ATTENDEE line, echoed by CalDAV servers, is never an answer.
+        self.organizer = organizer
+        self.report = ImportReport()
+        self._known: dict[int, _Known] = {}
+        with db.reading() as session:
+            self._meetings = {
+                s.uid: _Meeting(s.id, s.slug) for s in session.scalars(select(MeetingState))
+            }
+            self._our_ids = set(session.scalars(select(Delivery.message_id)))
+
+    def record(self, items: Sequence[MailItem | Unreadable]) -> list[Outcome]:
+        """Record a batch of messages in one transaction; return each message's outcome."""
+        outcomes: list[Outcome] = []
+        pending: dict[int, _Pending] = {}
+        for index, item in enumerate(items):  # read first: the write lock is held briefly
+            self.report.messages += 1
+            outcomes.append(self._read_safely(item, index, pending))
+        if pending:
+            with self.db.session() as session:
+                for index, message in pending.items():
+                    outcomes[index] = self._store_safely(session, message)
+        return outcomes
+
+    def _review(self, where: str, reason: str) -> Outcome:
+        self.report.review.append(ReviewItem(where, reason))
+        return "review"
+
+    def _read_safely(
+        self, item: MailItem | Unreadable, index: int, pending: dict[int, _Pending]
+    ) -> Outcome:
+        """Read one message; any failure puts it up for review and the batch goes on."""
+        try:
+            return self._read_one(item, index, pending)
+        except Exception as exc:  # one hostile message must never stop the rest (SPEC)
+            where = item.where
+            return self._review(where, f"cannot be read: {type(exc).__name__}: {exc}"[:300])
+
+    def _read_one(
+        self, item: MailItem | Unreadable, index: int, pending: dict[int, _Pending]
+    ) -> Outcome:
+        if isinstance(item, Unreadable):
+            return self._review(item.where, item.reason)
+        reading = read_item(item, self.now)
+        where = f"{item.where} {reading.message_id}".strip()
+        answers = [a for a in reading.answers if a.email != self.organizer]
+        if not answers:
+            if reading.problems:
+                return self._review(where, "; ".join(reading.problems))
+            if reading.answers:
+                return self._review(where, "the only attendee answering is the organizer")
+            if not self.all_plain and not self._looks_like_answer(reading):
+                return "ignored"
+            if reading.auto_reply:
+                return self._review(where, "an automatic reply without a calendar part")
+            return self._review(
+                where,
+                "no calendar part (an answer typed by hand?); record it with 'inviter rsvp set'",
+            )
+        chosen: list[_Answer] = []
+        unknown: list[str] = []
+        for part in attribute(answers, reading.senders):
+            meeting = self._meetings.get(part.uid)
+            if meeting is None:
+                unknown.append(part.uid)
+                continue
+            chosen += [_Answer(a, meeting, part.verified) for a in part.answers]
+            if part.ignored:
+                named = ", ".join(part.ignored[:_NAMED])
+                more = len(part.ignored) - _NAMED
+                named += f" and {more} more" if more > 0 else ""
+                self.report.warnings.append(
+                    f"{where}: a reply answers for one attendee; {len(part.ignored)} other "
+                    f"ATTENDEE line{'s' if len(part.ignored) > 1 else ''} ignored ({named})"
+                )
+        if not chosen:
+            return self._review(
+                where, f"UID {', '.join(sorted(set(unknown)))} matches no meeting of this inviter"
+            )
+        # When the message reached the mailbox, never later than now: the cap on DTSTAMP.
+        received = min(item.received or reading.received or self.now, self.now)
+        pending[index] = _Pending(item, reading, where, chosen, received)
+        return "reply"
+
+    def _looks_like_answer(self, reading: MailReading) -> bool:
+        """True for a message without calendar that answers one of ours, by its headers."""
+        return bool(
+            _ANSWER_SUBJECT.match(reading.subject)
+            or any(ref in self._our_ids for ref in reading.references)
+        )
+
+    def _store_safely(self, session: Session, message: _Pending) -> Outcome:
+        """Store one message inside a savepoint: a failure undoes it alone, listed for review."""
+        try:
+            with session.begin_nested():
+                tally = self._store_message(session, message)
+        except (SQLAlchemyError, ValueError, OverflowError) as exc:
+            # Forget what was cached for its meetings: the savepoint undid those rows.
+            for chosen in message.answers:
+                self._known.pop(chosen.meeting.id, None)
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            return self._review(message.where, f"cannot be stored: {reason}")
+        report = self.report
+        report.recorded += tally.recorded
+        report.unchanged += tally.unchanged
+        report.older += tally.older
+        report.forwarded += tally.forwarded
+        report.counters += tally.counters
+        report.unverified += tally.unverified
+        report.warnings += tally.warnings
+        return "reply"
+
+    def _store_message(self, session: Session, message: _Pending) -> _Tally:
+        """Keep the raw message once (imip.md 19, by SHA-256), then store its answers."""
+        digest = hashlib.sha256(message.item.raw).hexdigest()
+        raw = session.scalar(select(RawMessage).where(RawMessage.sha256 == digest))
+        if raw is None:
+            raw = RawMessage(
+                sha256=digest,
+                message_id=message.reading.message_id[:300],
+                source=message.item.where[:1000],
+                content=message.item.raw,
+            )
+            session.add(raw)
+            session.flush()
+        tally = _Tally()
+        for chosen in message.answers:
+            self._store(session, chosen, message, raw, tally)
+        session.flush()  # a constraint failing here is this message's, inside its savepoint
+        return tally
+
+    def _stored(self, session: Session, meeting: _Meeting) -> _Known:
+        if meeting.id not in self._known:
+            invited = session.scalars(
+                select(Delivery.email).where(
+                    Delivery.meeting_id == meeting.id, Delivery.kind == REQUEST
+                )
+            )
+            sent = session.scalar(
+                select(func.max(Delivery.sequence)).where(Delivery.meeting_id == meeting.id)
+            )
+            state = session.get(MeetingState, meeting.id)
+            cap = max(sent or 0, state.sequence if state else 0)
+            known = _Known(invited=set(invited), cap=cap, keys={}, newest={})
+            rows = session.execute(
+                select(Reply.email, Reply.method, Reply.sequence, Reply.dtstamp, Reply.verified)
+                .where(Reply.meeting_id == meeting.id)
+                .order_by(Reply.id)
+            )
+            for email, method, sequence, stamp, verified in rows:
+                self._remember(known, (email, method, sequence, stamp), verified)
+            self._known[meeting.id] = known
+        return self._known[meeting.id]
+
+    @staticmethod
+    def _remember(known: _Known, key: tuple[str, str, int, datetime], verified: bool) -> None:
+        known.keys[key] = known.keys.get(key, False) or verified
+        email, method, sequence, stamp = key
+        newest = known.newest.get(email, (-1, stamp))
+        if verified and method != "COUNTER" and (sequence, stamp) > newest:
+            known.newest[email] = (sequence, stamp)
+
+    def _store(
+        self,
+        session: Session,
+        chosen: _Answer,
+        message: _Pending,
+        raw: RawMessage,
+        tally: _Tally,
+    ) -> None:
+        """Store one answer unless the same one is stored already."""
+        answer, meeting = chosen.answer, chosen.meeting
+        known = self._stored(session, meeting)
+        sequence = min(answer.sequence, known.cap)
+        stamp = min(answer.dtstamp, message.received)
+        key = (answer.email, answer.method, sequence, stamp)
+        sender = message.reading.sender[:320]
+        if key in known.keys:
+            if chosen.verified and not known.keys[key]:
+                # The same answer came before through someone else (a forwarded copy): now
+                # its attendee sent it, so it counts.
+                session.execute(
+                    update(Reply)
+                    .where(
+                        Reply.meeting_id == meeting.id,
+                        Reply.email == answer.email,
+                        Reply.method == answer.method,
+                        Reply.sequence == sequence,
+                        Reply.dtstamp == stamp,
+                    )
+                    .values(verified=True, sender=sender)
+                )
+                self._remember(known, key, True)
+                tally.recorded += 1
+            else:
+                tally.unchanged += 1
+            return
+        newest = known.newest.get(answer.email)
+        if answer.method != "COUNTER" and newest and (sequence, stamp) < newest:
+            tally.older += 1  # kept in history; status counts the newest (imip.md 18)
+        self._remember(known, key, chosen.verified)
+        forwarded = answer.email not in known.invited
+        session.add(
+            Reply(
+                meeting_id=meeting.id,
+                email=answer.email,
+                name=answer.name,
+                method=answer.method,
+                partstat=answer.partstat,
+                delegated_to=answer.delegated_to,
+                comment=answer.comment,
+                guests=answer.guests,
+                proposed_start=answer.proposed_start,
+                proposed_end=answer.proposed_end,
+                sequence=sequence,
+                dtstamp=stamp,
+                forwarded=forwarded,
+                verified=chosen.verified,
+                sender=sender,
+                raw_message_id=raw.id,
+                source=message.where[:1000],
+            )
+        )
+        tally.recorded += 1
+        tally.forwarded += forwarded
+        tally.counters += answer.method == "COUNTER"
+        if not chosen.verified:
+            tally.unverified += 1
+            tally.warnings.append(
+                f"{message.where}: the answer for {answer.email} was sent by "
+                f"{sender or 'an unknown sender'}: kept as unverified, not counted; confirm it "
+                f"with 'inviter rsvp set --meeting {meeting.slug} {answer.email} yes|no|maybe'"
+            )
