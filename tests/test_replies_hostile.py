@@ -133,7 +133,8 @@ def test_a_huge_subject_of_encoded_words_is_read_without_decoding_it_all(
     prepare(project)
     subject = "=?UTF-8?B?w7jDuMO4w7g=?= " * 190_000
     (project / "big.eml").write_bytes(
-        f"From: a@example.net\r\nSubject: {subject}\r\nMessage-ID: <big@example.net>\r\n\r\nhei\r\n".encode()
+        f"From: a@example.net\r\nSubject: {subject}\r\n"
+        "Message-ID: <big@example.net>\r\n\r\nhei\r\n".encode()
     )
     result = invoke("rsvp", "import", "big.eml")
     assert result.exit_code == 1
@@ -150,7 +151,7 @@ def test_a_message_that_cannot_be_stored_is_listed_and_the_rest_is_recorded(
     # A real refusal by the database for one row (as a full disk or a constraint would give).
     raw = sqlite3.connect(project / "inviter.db")
     raw.execute(
-        "CREATE TRIGGER refuse BEFORE INSERT ON replies WHEN NEW.email = 'emma.clarke@uit.example.org' "
+        f"CREATE TRIGGER refuse BEFORE INSERT ON replies WHEN NEW.email = '{EMMA}' "
         "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
     )
     raw.commit()
@@ -161,7 +162,8 @@ def test_a_message_that_cannot_be_stored_is_listed_and_the_rest_is_recorded(
     assert result.exit_code == 1
     assert result.stdout == "Read 2 messages: 1 answer recorded.\n"
     [line] = review_lines(result.stderr)
-    assert line.startswith("  emma.eml <") and line.endswith("cannot be stored: disk says no")
+    assert line.startswith("  emma.eml <")
+    assert line.endswith("cannot be stored: disk says no")
     assert person(invoke, "biret.anne.ziina@balsfjord.example.org")["rsvp"] == "declined"
     with db.session() as s:  # the refused message left nothing behind, its raw copy included
         assert s.scalars(select(Reply.email)).all() == ["biret.anne.ziina@balsfjord.example.org"]
