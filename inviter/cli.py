@@ -30,7 +30,7 @@ from inviter.contacts import (
     remove_contact,
 )
 from inviter.db import Database
-from inviter.errors import ContactError, InviterError, PartialFailure
+from inviter.errors import ConfigError, ContactError, InviterError, PartialFailure
 from inviter.imap import fetch_replies
 from inviter.meetings import meetings_document, summarize_meetings
 from inviter.overview import overview_document
@@ -42,6 +42,7 @@ from inviter.sending import Progress, cancel_meeting, remind_meeting, send_invit
 from inviter.status import RSVP_WORDS
 from inviter.status_view import load_status, status_document, status_table
 from inviter.terminal import meetings_table, render_table
+from inviter.uid_book import UID_FILE, UidBook
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +69,16 @@ class AppContext:
         """The open database (made on first use)."""
         if self._db is None:
             self._db = Database(self.settings.database_url)
+            if self._db.created and _set_up_before(self.settings):
+                # A lost or emptied database: say so before anything is sent from it.
+                click.echo(
+                    f"Warning: {self._db.describe()} is a new database, but {UID_FILE} shows "
+                    "that meetings of this folder were set up before. It has no record of "
+                    "who was sent what or who answered: send invites everyone again (into the "
+                    "same calendar entries, the UIDs are kept), and earlier replies must be "
+                    "imported again.",
+                    err=True,
+                )
         return self._db
 
     def close(self) -> None:
@@ -77,6 +88,14 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def _set_up_before(settings: Settings) -> bool:
+    """True when UIDs are kept beside the config; a damaged file is reported where it is used."""
+    try:
+        return bool(UidBook(settings.base_dir))
+    except ConfigError:
+        return False
 
 
 class InviterGroup(click.Group):

@@ -113,6 +113,13 @@ class Database:
             ) from None
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if not self.is_sqlite and url.partition("://")[2].count("@") > 1:
+            # SQLAlchemy splits at the first "@": the rest of the password would become the
+            # host, be looked up in DNS and be shown in the driver's error.
+            raise DatabaseError(
+                f"--db: '{hide_credentials(url)}' holds more than one '@'; write an '@' in "
+                "the user name or password as %40"
+            )
         self.is_postgresql = parsed.get_backend_name() == "postgresql"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent

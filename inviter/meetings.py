@@ -14,6 +14,7 @@ from inviter.audience import audience_query
 from inviter.config import Meeting, Organizer, Settings
 from inviter.db import Database
 from inviter.models import REQUEST, SENT, Delivery, MeetingState
+from inviter.uid_book import UidBook
 
 
 def meeting_fingerprint(meeting: Meeting) -> str:
@@ -42,18 +43,29 @@ def get_state(session: Session, meeting: Meeting) -> MeetingState | None:
     return session.scalar(select(MeetingState).where(MeetingState.slug == meeting.slug))
 
 
-def ensure_state(session: Session, meeting: Meeting, organizer: Organizer) -> MeetingState:
-    """Return the meeting's state, giving it a UID on first use. The UID never changes."""
+def planned_uid(settings: Settings, meeting: Meeting) -> str:
+    """Return the UID a meeting with no state yet will get: the one kept beside the config."""
+    return UidBook(settings.base_dir).get(meeting.slug) or new_uid(settings.organizer)
+
+
+def ensure_state(session: Session, meeting: Meeting, settings: Settings) -> MeetingState:
+    """Return the meeting's state, giving it a UID on first use. The UID never changes.
+
+    The UID is also kept beside the config (inviter.uid_book), and taken from there when the
+    database has none: a database made anew keeps the meetings' calendar identities.
+    """
+    book = UidBook(settings.base_dir)
     state = get_state(session, meeting)
     if state is None:
         state = MeetingState(
             slug=meeting.slug,
-            uid=new_uid(organizer),
+            uid=book.get(meeting.slug) or new_uid(settings.organizer),
             sequence=0,
             fingerprint=meeting_fingerprint(meeting),
         )
         session.add(state)
         session.flush()
+    book.keep(meeting.slug, state.uid)  # also for a database made before the file existed
     return state
 
 

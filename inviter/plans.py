@@ -30,8 +30,8 @@ from inviter.meetings import (
     ensure_state,
     get_state,
     meeting_fingerprint,
-    new_uid,
     planned_sequence,
+    planned_uid,
 )
 from inviter.messages import Recipient
 from inviter.models import (
@@ -148,11 +148,11 @@ def plan_request(
             f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent"
         )
     if mode == "write":
-        state = ensure_state(session, meeting, settings.organizer)
+        state = ensure_state(session, meeting, settings)
         sequence = advance_version(session, state, meeting)
     else:
         sequence = planned_sequence(session, state, meeting) if state else 0
-    uid = state.uid if state else new_uid(settings.organizer)  # dry run of a new meeting
+    uid = state.uid if state else planned_uid(settings, meeting)  # dry run of a new meeting
     rows = _rows(session, state, settings.send.transport)
     invited, uninvited = _invited(rows)
     _check_to(session, to, meeting)

@@ -56,7 +56,7 @@ def preview_invitation(
     templates = Templates(settings.templates_dir)
     templates.check(meeting, settings.organizer)  # a template error stops here, exit 2
     with db.session() as session:
-        state = ensure_state(session, meeting, settings.organizer)
+        state = ensure_state(session, meeting, settings)
         sequence = planned_sequence(session, state, meeting)
         uid = state.uid
         recipient, sample_reason = _recipient(session, meeting, to)

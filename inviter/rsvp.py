@@ -109,7 +109,7 @@ def set_reply(
         raise InputError(f"{exc}") from None
     note = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", note).strip()[:2000]
     with db.session() as session:
-        state = ensure_state(session, meeting, settings.organizer)
+        state = ensure_state(session, meeting, settings)
         contact = session.scalar(select(Contact).where(Contact.email == address))
         invited = session.scalar(
             select(Delivery.id)

@@ -44,7 +44,7 @@ def seed(settings: Settings, db: Database, people: list[Person], slug: str = MEE
     """Store the people as contacts, send each an invitation, and record their answers."""
     meeting = settings.meeting(slug)
     with db.session() as s:
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         for p in people:
             known = s.scalar(select(Contact).where(Contact.email == p.email))
             if p.contact and known is None:

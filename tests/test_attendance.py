@@ -303,7 +303,7 @@ def test_nobody_yet_and_a_cancelled_meeting(project: Path, invoke: Invoke) -> No
 
 def _cancel(db: Database, settings: Settings) -> None:
     with db.session() as s:
-        ensure_state(s, settings.meeting(MEETING), settings.organizer).cancelled = True
+        ensure_state(s, settings.meeting(MEETING), settings).cancelled = True
 
 
 def test_terminal_table_in_colour_marks_tentative_yellow(seeded: Path) -> None:

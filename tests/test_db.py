@@ -159,3 +159,36 @@ def test_unusable_db_option_is_a_one_line_error(invoke: Invoke, tmp_path: Path) 
     result = invoke("--db", "nosuchdriver://x", "meetings", "list")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --db: cannot use 'nosuchdriver://x'")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+psycopg://u:SECRET@db.example.org/inviter",
+            "postgresql+psycopg://u:***@db.example.org/inviter",
+        ),
+        ("postgresql://u:SE@RET/pw%40x@127.0.0.1:1/db", "postgresql://***"),
+        ("postgresql://u@db.example.org/inviter", "postgresql://u@db.example.org/inviter"),
+        ("postgresql://db.example.org/inviter", "postgresql://db.example.org/inviter"),
+    ],
+)
+def test_urls_are_named_without_any_part_of_a_password(url: str, shown: str) -> None:
+    from inviter.db import hide_credentials
+
+    assert hide_credentials(url) == shown
+
+
+def test_a_password_with_an_unencoded_at_sign_is_refused_before_connecting(
+    invoke: Invoke,
+) -> None:
+    # Read as user "u", password "SE", host "RET": the host would be looked up and the
+    # driver's error would show it. Nothing of the password may appear.
+    result = invoke(
+        "--db", "postgresql+psycopg://u:SE@RET/pw%40x@127.0.0.1:1/db", "contacts", "list"
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --db: 'postgresql+psycopg://***' holds more than one '@'; write an '@' in the "
+        "user name or password as %40\n"
+    )

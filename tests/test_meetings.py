@@ -62,7 +62,7 @@ def test_meetings_list_json(project: Path, invoke: Invoke) -> None:
     settings = load_settings(project / "inviter.toml", env={})
     meeting = settings.meeting("temamote-tromso")
     with db.session() as s:
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         s.add(
             Delivery(
                 meeting_id=state.id,
@@ -102,14 +102,14 @@ def test_uid_is_permanent_and_sequence_rises_only_after_a_sent_version(project: 
     settings = load_settings(project / "inviter.toml", env={})
     meeting = settings.meeting("temamote-tromso")
     with db.session() as s:
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         uid = state.uid
         assert uid.endswith("@example.org")
         assert len(uid) == len("00000000-0000-0000-0000-000000000000@example.org")
     moved = type(meeting)(**{**meeting.__dict__, "location": "Tromsø bibliotek, Grønnegata 94"})
     assert meeting_fingerprint(moved) != meeting_fingerprint(meeting)
     with db.session() as s:
-        state = ensure_state(s, moved, settings.organizer)
+        state = ensure_state(s, moved, settings)
         # Nothing sent yet: the version is simply replaced.
         assert advance_version(s, state, moved) == 0
         s.add(
@@ -124,11 +124,11 @@ def test_uid_is_permanent_and_sequence_rises_only_after_a_sent_version(project: 
             )
         )
     with db.session() as s:
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         assert state.uid == uid
         assert planned_sequence(s, state, meeting) == 1
         assert advance_version(s, state, meeting) == 1
     with db.session() as s:
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         assert (state.uid, state.sequence) == (uid, 1)
         assert planned_sequence(s, state, meeting) == 1

@@ -32,7 +32,7 @@ def test_status_counts_and_recipients(project: Path) -> None:
                 _contact("left@example.org", "Left Audience", "Tromsø og omegn", role="ordfører"),
             ]
         )
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
 
         def delivery(email: str, status: str, kind: str = REQUEST, response: str = "") -> Delivery:
             return Delivery(
@@ -92,7 +92,7 @@ def test_status_counts_and_recipients(project: Path) -> None:
     }
     # Uninviting someone (a CANCEL to them alone) takes them out of the counts.
     with db.session() as s:
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         s.add(
             Delivery(
                 meeting_id=state.id,
@@ -118,7 +118,7 @@ def test_an_answer_by_phone_from_someone_never_invited_is_a_guest_not_forwarded(
     db = Database(settings.database_url)
     with db.session() as s:
         s.add(_contact("mayor@example.org", "Ordfører Olsen", "Tromsø og omegn", role="ordfører"))
-        state = ensure_state(s, meeting, settings.organizer)
+        state = ensure_state(s, meeting, settings)
         s.add(
             Reply(
                 meeting_id=state.id,
