@@ -27,6 +27,9 @@ from inviter.models import REQUEST, Delivery, MeetingState, RawMessage, Reply, u
 from inviter.replies import Answer
 
 Outcome = Literal["reply", "review", "ignored"]
+# What storing can raise for one message's content: the database refusing a row (a trigger, a
+# constraint, a full disk), or a value the driver cannot convert.
+_STORE_ERRORS = (SQLAlchemyError, ValueError, OverflowError)
 # Subjects of answers typed by hand or sent automatically; used only to decide whether a message
 # without a calendar is worth showing for review (imip.md 19: never to guess the answer).
 _ANSWER_SUBJECT = re.compile(
@@ -139,16 +142,29 @@ class ReplyRecorder:
             self._our_ids = set(session.scalars(select(Delivery.message_id)))
 
     def record(self, items: Sequence[MailItem | Unreadable]) -> list[Outcome]:
-        """Record a batch of messages in one transaction; return each message's outcome."""
+        """Record a batch of messages in one transaction; return each message's outcome.
+
+        The batch is stored in one savepoint; only if that fails is it stored again one
+        message per savepoint, so that the failing message alone is listed for review.
+        """
         outcomes: list[Outcome] = []
         pending: dict[int, _Pending] = {}
         for index, item in enumerate(items):  # read first: the write lock is held briefly
             self.report.messages += 1
             outcomes.append(self._read_safely(item, index, pending))
-        if pending:
-            with self.db.session() as session:
+        if not pending:
+            return outcomes
+        with self.db.session() as session:
+            try:
+                with session.begin_nested():
+                    tallies = self._store_messages(session, list(pending.values()))
+            except _STORE_ERRORS:
+                self._known.clear()  # the savepoint undid the batch: reload what is stored
                 for index, message in pending.items():
-                    outcomes[index] = self._store_safely(session, message)
+                    outcomes[index] = self._store_one(session, message)
+            else:
+                for tally in tallies:
+                    self._count(tally)
         return outcomes
 
     def _review(self, where: str, reason: str) -> Outcome:
@@ -218,17 +234,22 @@ class ReplyRecorder:
             or any(ref in self._our_ids for ref in reading.references)
         )
 
-    def _store_safely(self, session: Session, message: _Pending) -> Outcome:
+    def _store_one(self, session: Session, message: _Pending) -> Outcome:
         """Store one message inside a savepoint: a failure undoes it alone, listed for review."""
         try:
             with session.begin_nested():
-                tally = self._store_message(session, message)
-        except (SQLAlchemyError, ValueError, OverflowError) as exc:
+                [tally] = self._store_messages(session, [message])
+        except _STORE_ERRORS as exc:
             # Forget what was cached for its meetings: the savepoint undid those rows.
             for chosen in message.answers:
                 self._known.pop(chosen.meeting.id, None)
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
             return self._review(message.where, f"cannot be stored: {reason}")
+        self._count(tally)
+        return "reply"
+
+    def _count(self, tally: _Tally) -> None:
+        """Add what one stored message did to the report."""
         report = self.report
         report.recorded += tally.recorded
         report.unchanged += tally.unchanged
@@ -237,26 +258,32 @@ class ReplyRecorder:
         report.counters += tally.counters
         report.unverified += tally.unverified
         report.warnings += tally.warnings
-        return "reply"
 
-    def _store_message(self, session: Session, message: _Pending) -> _Tally:
-        """Keep the raw message once (imip.md 19, by SHA-256), then store its answers."""
-        digest = hashlib.sha256(message.item.raw).hexdigest()
-        raw = session.scalar(select(RawMessage).where(RawMessage.sha256 == digest))
-        if raw is None:
-            raw = RawMessage(
-                sha256=digest,
-                message_id=message.reading.message_id[:300],
-                source=message.item.where[:1000],
-                content=message.item.raw,
-            )
-            session.add(raw)
-            session.flush()
-        tally = _Tally()
-        for chosen in message.answers:
-            self._store(session, chosen, message, raw, tally)
-        session.flush()  # a constraint failing here is this message's, inside its savepoint
-        return tally
+    def _store_messages(self, session: Session, messages: list[_Pending]) -> list[_Tally]:
+        """Keep each raw message once (imip.md 19, by SHA-256), then store the answers."""
+        digests = [hashlib.sha256(m.item.raw).hexdigest() for m in messages]
+        raws = {
+            r.sha256: r
+            for r in session.scalars(select(RawMessage).where(RawMessage.sha256.in_(digests)))
+        }
+        for message, digest in zip(messages, digests, strict=True):
+            if digest not in raws:
+                raws[digest] = RawMessage(
+                    sha256=digest,
+                    message_id=message.reading.message_id[:300],
+                    source=message.item.where[:1000],
+                    content=message.item.raw,
+                )
+                session.add(raws[digest])
+        session.flush()
+        tallies = []
+        for message, digest in zip(messages, digests, strict=True):
+            tally = _Tally()
+            for chosen in message.answers:
+                self._store(session, chosen, message, raws[digest], tally)
+            tallies.append(tally)
+        session.flush()  # a constraint failing here fails inside the caller's savepoint
+        return tallies
 
     def _stored(self, session: Session, meeting: _Meeting) -> _Known:
         if meeting.id not in self._known:
