@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from inviter.errors import DatabaseError
@@ -144,8 +151,20 @@ class Database:
         self.created = False
         self._prepare()
 
+    def _current_version(self) -> int | None:
+        """Read the schema version without the write lock; None where it cannot be read."""
+        with self._readers() as session:
+            try:
+                return session.scalar(select(SchemaInfo.version))
+            except (OperationalError, ProgrammingError):
+                return None  # no such table yet, or no server: the full path says which
+
     def _prepare(self) -> None:
         """Create the schema on first use, bring an older one up to date, refuse a newer one."""
+        if self._current_version() == SCHEMA_VERSION:
+            # The everyday case takes no write lock: opening the database for ``status``
+            # must not wait for a ``send`` that is recording outcomes.
+            return
         try:
             Base.metadata.create_all(self.engine)
             with self.session() as session:

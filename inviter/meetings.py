@@ -113,7 +113,7 @@ class MeetingSummary:
 def summarize_meetings(settings: Settings, db: Database) -> list[MeetingSummary]:
     """Return each meeting with its audience size and how many have its current version."""
     summaries = []
-    with db.session() as session:
+    with db.reading() as session:
         for meeting in settings.meetings:
             size_query = select(func.count()).select_from(
                 audience_query(meeting.audience).order_by(None).subquery()

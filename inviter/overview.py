@@ -166,7 +166,7 @@ def build_overview(status: MeetingStatus) -> MeetingOverview:
 
 def programme_overview(settings: Settings, db: Database) -> Programme:
     """Return every meeting of the programme with its counts and answers per region."""
-    with db.session() as session:
+    with db.reading() as session:
         meetings = tuple(
             build_overview(meeting_status(session, settings, meeting))
             for meeting in settings.meetings

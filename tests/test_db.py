@@ -192,3 +192,27 @@ def test_a_password_with_an_unencoded_at_sign_is_refused_before_connecting(
         "Error: --db: 'postgresql+psycopg://***' holds more than one '@'; write an '@' in the "
         "user name or password as %40\n"
     )
+
+
+def test_status_answers_while_another_process_holds_the_write_lock(project: Path) -> None:
+    # SPEC: readers never block on a writer. Without it, status waited the 30 s busy timeout
+    # and then failed with "database is locked".
+    import subprocess
+    import sys
+
+    inviter = [sys.executable, "-m", "inviter"]
+    subprocess.run([*inviter, "contacts", "import", "contacts/troms.csv"], cwd=project, check=True)
+    subprocess.run([*inviter, "send", "--meeting", "temamote-tromso"], cwd=project, check=True)
+    writer = sqlite3.connect(project / "inviter.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE contacts SET name = 'Skrives nå'")
+    try:
+        for command in (["status", "--meeting", "temamote-tromso"], ["meetings", "list"]):
+            done = subprocess.run(
+                [*inviter, *command], cwd=project, capture_output=True, text=True, timeout=20
+            )
+            assert (done.returncode, done.stderr) == (0, "")
+        assert "Skrives nå" not in done.stdout
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
