@@ -32,9 +32,9 @@ from inviter.contacts import (
 from inviter.db import Database
 from inviter.errors import ConfigError, ContactError, InviterError, PartialFailure
 from inviter.imap import fetch_replies
-from inviter.meetings import meetings_document, summarize_meetings
 from inviter.overview import overview_document
 from inviter.preview import describe_preview, preview_invitation
+from inviter.programme import meetings_document, summarize_meetings
 from inviter.reply_store import ImportReport
 from inviter.rsvp import describe_import, import_replies, set_reply
 from inviter.run_report import describe_report

@@ -51,7 +51,7 @@ class MailItem:
 
     where: str
     raw: bytes
-    kind: str = "mime"  # "mime" (RFC 5322 bytes) or "msg" (an Outlook .msg file)
+    kind: str = "mime"  # "mime" (RFC 5322 bytes), "msg" (Outlook .msg) or "ics" (a bare calendar)
     received: datetime | None = None  # when the mailbox got it, if the mailbox says (IMAP)
 
 
@@ -99,6 +99,9 @@ def iter_mail(path: Path) -> Iterator[MailItem | Unreadable]:
         return
     if head.startswith(OLE_MAGIC):
         yield from _read_whole(path, kind="msg")
+    elif head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VC"):
+        # A calendar saved from a message (the reply's invite.ics): no headers, no sender.
+        yield from _read_whole(path, kind="ics")
     elif head.startswith(b"From "):
         yield from iter_mbox(path)
     else:
@@ -330,6 +333,12 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
 
 def read_item(item: MailItem, now: datetime) -> MailReading:
     """Read one message of any kind."""
+    if item.kind == "ics":
+        reading = MailReading()
+        read_calendar_bytes(
+            item.raw, reading, label="calendar file", charset=None, method=None, stamp=now
+        )
+        return reading
     if item.kind == "msg":
         from inviter.outlook import read_msg
 

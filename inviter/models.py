@@ -102,13 +102,30 @@ class MeetingState(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    # Hash of what makes a new version (time, place, link); see inviter.meetings.
+    # Hash of everything the invitation says, to tell a new version; see inviter.versions.
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="meeting")
     replies: Mapped[list[Reply]] = relationship(back_populates="meeting")
+
+
+class MeetingVersion(Base):
+    """What one version (SEQUENCE) of a meeting's invitation said: the details, as JSON.
+
+    Kept so that answers to an earlier version stop counting after a material change, and so
+    that an update can say what changed (inviter.versions).
+    """
+
+    __tablename__ = "meeting_versions"
+    __table_args__ = (UniqueConstraint("meeting_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    details: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Delivery(Base):

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inviter.addresses import normalize_email
+from inviter.answers import current_answers
 from inviter.audience import audience_query
 from inviter.config import Meeting, Settings
 from inviter.errors import InputError
@@ -29,7 +30,6 @@ from inviter.meetings import (
     advance_version,
     ensure_state,
     get_state,
-    meeting_fingerprint,
     planned_sequence,
     planned_uid,
 )
@@ -45,8 +45,8 @@ from inviter.models import (
     Delivery,
     MeetingState,
 )
-from inviter.status import latest_replies
 from inviter.targets import Early, Mode, Plan, RecipientResult, Targets
+from inviter.versions import is_current
 
 
 def addresses(to: Collection[str] | None) -> list[str]:
@@ -258,7 +258,7 @@ def plan_reminder(
         )
     if state.cancelled:
         raise InputError(f"meeting '{meeting.slug}' was cancelled; no reminder sent")
-    if state.fingerprint != meeting_fingerprint(meeting):
+    if not is_current(state.fingerprint, meeting):
         raise InputError(
             f"meeting '{meeting.slug}': its time, place, link or title changed in "
             f"{settings.config_path.name} since the invitation went out; run inviter send "
@@ -271,7 +271,7 @@ def plan_reminder(
         for r in rows
         if r.kind == REQUEST and r.sequence == state.sequence and r.status == SENT
     }
-    replies = latest_replies(session, state)
+    replies = current_answers(session, state)
     unanswered = {
         e for e in current & invited if e not in replies or replies[e].partstat == "NEEDS-ACTION"
     }

@@ -363,7 +363,12 @@ def read_event(
                 dtstamp=stamp,
                 delegated_to=delegated_to,
                 delegated_from=_delegation(prop, "DELEGATED-FROM"),
-                comment=_comment(event, email, calendar)[:2000],
+                # Google writes the note typed beside the buttons as a parameter of the
+                # attendee's own line; other clients use COMMENT (or Exchange DESCRIPTION).
+                comment=(
+                    _clean(prop.params.get("X-RESPONSE-COMMENT", ""))
+                    or _comment(event, email, calendar)
+                )[:2000],
                 guests=_guests(prop.params),
                 proposed_start=proposed_start,
                 proposed_end=proposed_end,

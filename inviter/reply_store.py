@@ -382,8 +382,13 @@ class ReplyRecorder:
         tally.counters += answer.method == "COUNTER"
         if not chosen.verified:
             tally.unverified += 1
+            came = (
+                "is a calendar file, with no sender to check"
+                if message.item.kind == "ics"
+                else f"was sent by {sender or 'an unknown sender'}"
+            )
             tally.warnings.append(
-                f"{message.where}: the answer for {answer.email} was sent by "
-                f"{sender or 'an unknown sender'}: kept as unverified, not counted; confirm it "
-                f"with 'inviter rsvp set --meeting {meeting.slug} {answer.email} yes|no|maybe'"
+                f"{message.where}: the answer for {answer.email} {came}: kept as unverified, "
+                f"not counted; confirm it with 'inviter rsvp set --meeting {meeting.slug} "
+                f"{answer.email} yes|no|maybe'"
             )

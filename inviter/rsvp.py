@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from inviter.addresses import normalize_email
+from inviter.answers import answers_of
 from inviter.audience import audience_query
 from inviter.config import Settings
 from inviter.db import Database
@@ -24,7 +25,6 @@ from inviter.mailbox import iter_mail
 from inviter.meetings import ensure_state
 from inviter.models import REQUEST, Contact, Delivery, Reply, utcnow
 from inviter.reply_store import ImportReport, ReplyRecorder, ReviewItem
-from inviter.status import latest_replies
 
 # Messages per transaction: few enough that a crash loses little and others can write between
 # batches (sending.md: BEGIN IMMEDIATE holds the write lock), many enough to be fast.
@@ -153,5 +153,6 @@ def set_reply(
             )
         )
         session.flush()
-        counted = latest_replies(session, state)[address].partstat
-    return ManualAnswer(slug, address, name, ANSWERS[answer], forwarded, counted)
+        counted = answers_of(session, state)[address].counted
+        partstat = counted.partstat if counted else ANSWERS[answer]
+    return ManualAnswer(slug, address, name, ANSWERS[answer], forwarded, partstat)

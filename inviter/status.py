@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inviter.answers import PersonAnswers, answers_of
 from inviter.audience import audience_query
 from inviter.config import Meeting, Settings
-from inviter.meetings import get_state
+from inviter.meetings import get_state, has_sent
 from inviter.models import (
     CANCEL,
     FAILED,
@@ -24,8 +26,8 @@ from inviter.models import (
     Contact,
     Delivery,
     MeetingState,
-    Reply,
 )
+from inviter.versions import is_current
 
 # RFC 5545 PARTSTAT -> the SPEC's rsvp words.
 RSVP_WORDS = {
@@ -65,6 +67,12 @@ class RecipientStatus:
     # A newer answer whose sender is not the attendee: shown, not counted until confirmed.
     unverified_rsvp: str | None = None
     unverified_sender: str | None = None
+    # Their answer to a version before the last change of time, place or link: not counted.
+    earlier_rsvp: str | None = None
+    # The time a COUNTER proposed (aware, UTC), and what they wrote with it.
+    proposed_start: datetime | None = None
+    proposed_end: datetime | None = None
+    proposal_comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class MeetingStatus:
     cancelled: bool
     transport: str
     recipients: list[RecipientStatus] = field(default_factory=list)
+    # The config differs from what was sent: an update is due (SPEC: "changed, update not sent").
+    changed: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -94,45 +104,12 @@ class MeetingStatus:
             "declined": sum(r.rsvp == "declined" for r in answers),
             "tentative": sum(r.rsvp == "tentative" for r in answers),
             "no_answer": sum(r.rsvp == "needs-action" for r in invited),
+            "answered_earlier": sum(
+                r.earlier_rsvp is not None and r.rsvp == "needs-action" for r in answers
+            ),
             "forwarded": sum(r.forwarded and r.answered_via is not None for r in self.recipients),
             "unverified": sum(r.unverified_rsvp is not None for r in answers),
         }
-
-
-def latest_replies(
-    session: Session, state: MeetingState, *, verified: bool = True
-) -> dict[str, Reply]:
-    """Return each attendee's answer that counts: the newest verified by (SEQUENCE, DTSTAMP).
-
-    imip.md 18: an older reply never overrides a newer one. A COUNTER is a proposal, not an
-    answer, so it does not replace the attendee's PARTSTAT (it is flagged separately).
-    ``verified=False`` gives the newest of those kept as unverified instead.
-    """
-    latest: dict[str, Reply] = {}
-    rows = session.scalars(
-        select(Reply)
-        .where(
-            Reply.meeting_id == state.id,
-            Reply.method != "COUNTER",
-            Reply.verified.is_(verified),
-        )
-        .order_by(Reply.sequence, Reply.dtstamp, Reply.id)
-    )
-    for reply in rows:
-        latest[reply.email] = reply
-    return latest
-
-
-def _pending_unverified(counted: Reply | None, unverified: Reply | None) -> Reply | None:
-    """Return the unverified answer when it is newer than the one that counts."""
-    if unverified is None:
-        return None
-    if counted is None or (unverified.sequence, unverified.dtstamp) > (
-        counted.sequence,
-        counted.dtstamp,
-    ):
-        return unverified
-    return None
 
 
 def _delivery_state(
@@ -166,16 +143,10 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
         select(Delivery).where(Delivery.meeting_id == state.id).order_by(Delivery.id)
     ):
         by_email.setdefault(delivery.email, []).append(delivery)
-    replies = latest_replies(session, state)
-    doubtful = latest_replies(session, state, verified=False)
-    counters = set(
-        session.scalars(
-            select(Reply.email).where(Reply.meeting_id == state.id, Reply.method == "COUNTER")
-        )
-    )
+    answers = answers_of(session, state)
     invited = {e for e, ds in by_email.items() if any(d.kind == REQUEST for d in ds)}
     emails = set(audience) | invited
-    guests = {e for e in (*replies, *doubtful) if e not in emails}
+    guests = {e for e in answers if e not in emails}
     others = emails - set(audience) | guests
     contacts: dict[str, Contact] = dict(audience)
     if others:
@@ -188,7 +159,6 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
         uninvited = any(d.kind == CANCEL and d.status == SENT for d in deliveries) and not (
             current and current.id > max(d.id for d in deliveries if d.kind == CANCEL)
         )
-        reply = replies.get(email)
         contact = contacts.get(email)
         name = contact.name if contact else (deliveries[-1].name if deliveries else email)
         recipients.append(
@@ -198,20 +168,17 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
                 name=name,
                 delivery=current.status if current else PENDING,
                 response=current.response if current and current.status != SENT else "",
-                reply=reply,
+                answers=answers.get(email),
                 in_audience=email in audience,
                 uninvited=uninvited and not state.cancelled,
-                counter=email in counters,
-                unverified=_pending_unverified(reply, doubtful.get(email)),
             )
         )
     for email in sorted(guests):
         # Never invited, yet answered: a guest. Through one of our UIDs that means the
         # invitation was forwarded (SPEC); an answer taken by phone (rsvp set) is not.
-        reply = replies.get(email)
-        unverified = _pending_unverified(reply, doubtful.get(email))
-        answer = reply or unverified
-        if answer is None:  # an unverified answer older than nothing: cannot be, but be safe
+        said = answers[email]
+        answer = said.counted or said.earlier or said.unverified or said.counter
+        if answer is None:  # only an unverified answer to an earlier version: nothing to show
             continue
         recipients.append(
             _person(
@@ -219,11 +186,9 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
                 email=email,
                 name=answer.name or email,
                 delivery=None,
-                reply=reply,
+                answers=said,
                 forwarded=answer.forwarded,
                 in_audience=False,
-                counter=email in counters,
-                unverified=unverified,
             )
         )
     return MeetingStatus(
@@ -233,6 +198,16 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
         cancelled=state.cancelled,
         transport=transport,
         recipients=recipients,
+        changed=_changed(session, state, meeting),
+    )
+
+
+def _changed(session: Session, state: MeetingState, meeting: Meeting) -> bool:
+    """True when something was sent and the config no longer says what was sent."""
+    if state.cancelled or not any(has_sent(session, state, s) for s in range(state.sequence + 1)):
+        return False
+    return not is_current(state.fingerprint, meeting) or not has_sent(
+        session, state, state.sequence
     )
 
 
@@ -243,14 +218,14 @@ def _person(
     name: str | None = None,
     delivery: str | None,
     response: str = "",
-    reply: Reply | None = None,
+    answers: PersonAnswers | None = None,
     forwarded: bool = False,
     in_audience: bool = True,
     uninvited: bool = False,
-    counter: bool = False,
-    unverified: Reply | None = None,
 ) -> RecipientStatus:
-    """Make one RecipientStatus from a contact (if known) and their reply (if any)."""
+    """Make one RecipientStatus from a contact (if known) and what they answered (if any)."""
+    said = answers or PersonAnswers()
+    reply, unverified, counter = said.counted, said.unverified, said.counter
     return RecipientStatus(
         email=email or (contact.email if contact else ""),
         name=name or (contact.name if contact else ""),
@@ -268,9 +243,13 @@ def _person(
         delegated_to=reply.delegated_to if reply else "",
         comment=reply.comment if reply else "",
         guests=reply.guests if reply else 0,
-        counter=counter,
+        counter=counter is not None,
         answered_by=(reply.sender or None) if reply and reply.method != "MANUAL" else None,
         answered_via=("rsvp set" if reply.method == "MANUAL" else "mail") if reply else None,
         unverified_rsvp=RSVP_WORDS.get(unverified.partstat) if unverified else None,
         unverified_sender=(unverified.sender or None) if unverified else None,
+        earlier_rsvp=RSVP_WORDS.get(said.earlier.partstat) if said.earlier else None,
+        proposed_start=counter.proposed_start if counter else None,
+        proposed_end=counter.proposed_end if counter else None,
+        proposal_comment=counter.comment if counter else "",
     )

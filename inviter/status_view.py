@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from inviter.config import Settings
@@ -24,6 +25,7 @@ def status_document(status: MeetingStatus) -> dict[str, Any]:
     """Return the SPEC's ``status --json`` object (extra keys beside the SPEC's ones)."""
     return {
         "meeting": status.meeting.slug,
+        "changed": status.changed,
         **status.counts,
         "recipients": [
             {
@@ -46,13 +48,36 @@ def status_document(status: MeetingStatus) -> dict[str, Any]:
                 "answered_via": r.answered_via,
                 "unverified_rsvp": r.unverified_rsvp,
                 "unverified_sender": r.unverified_sender,
+                "earlier_rsvp": r.earlier_rsvp,
+                "proposed_start": _iso(r.proposed_start, status),
+                "proposed_end": _iso(r.proposed_end, status),
             }
             for r in status.recipients
         ],
     }
 
 
-def _notes(r: RecipientStatus) -> str:
+def _iso(moment: datetime | None, status: MeetingStatus) -> str | None:
+    """A proposed time in the meeting's own zone, as ``start`` is given in meetings list."""
+    return moment.astimezone(status.meeting.tzinfo).isoformat() if moment else None
+
+
+def _proposal(r: RecipientStatus, status: MeetingStatus) -> str:
+    """Say the time a COUNTER proposed, in the meeting's zone, and what came with it."""
+    if r.proposed_start is None:
+        return "proposed a new time"
+    zone = status.meeting.tzinfo
+    start = r.proposed_start.astimezone(zone)
+    text = f"proposed {start:%Y-%m-%d %H:%M}"
+    if r.proposed_end is not None:
+        end = r.proposed_end.astimezone(zone)
+        text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%Y-%m-%d %H:%M}"
+    if r.proposal_comment:
+        text += f" “{' '.join(r.proposal_comment.split())[:60]}”"
+    return text
+
+
+def _notes(r: RecipientStatus, status: MeetingStatus) -> str:
     """Say what else a person at the terminal should know about one recipient."""
     notes = []
     if r.forwarded:
@@ -65,8 +90,10 @@ def _notes(r: RecipientStatus) -> str:
         notes.append(f"delegated to {r.delegated_to}")
     if r.guests:
         notes.append(f"+{r.guests} guest{'s' if r.guests > 1 else ''}")
+    if r.earlier_rsvp and r.rsvp == "needs-action":
+        notes.append(f"{r.earlier_rsvp} for an earlier version")
     if r.counter:
-        notes.append("proposed a new time")
+        notes.append(_proposal(r, status))
     if r.unverified_rsvp:
         notes.append(
             f"unverified: {r.unverified_rsvp} sent by {r.unverified_sender or 'unknown'}"
@@ -90,6 +117,8 @@ def status_table(status: MeetingStatus, *, color: bool = False) -> str:
     head = [f"{meeting.slug}: {meeting.title} ({when})"]
     if status.cancelled:
         head.append(paint("cancelled", "red", color))
+    elif status.changed:
+        head.append(paint("changed, update not sent", "yellow", color))
     lines = [" ".join(head)]
     if status.uid is None:
         lines.append("Nothing has been sent for this meeting yet.")
@@ -103,11 +132,16 @@ def status_table(status: MeetingStatus, *, color: bool = False) -> str:
         f"tentative {counts['tentative']}, no answer {counts['no_answer']}, "
         f"forwarded guests {counts['forwarded']}"
         + (f", unverified {counts['unverified']}" if counts["unverified"] else "")
+        + (
+            f", answered an earlier version {counts['answered_earlier']}"
+            if counts["answered_earlier"]
+            else ""
+        )
     )
     rows, colours = [], []
     for r in status.recipients:
         delivery = r.delivery or "—"
-        rows.append([r.name, r.email, r.municipality, delivery, r.rsvp, _notes(r)])
+        rows.append([r.name, r.email, r.municipality, delivery, r.rsvp, _notes(r, status)])
         colours.append(
             [
                 "dim" if r.uninvited or (not r.in_audience and not r.forwarded) else None,

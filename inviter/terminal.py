@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from inviter.config import Meeting
-from inviter.meetings import MeetingSummary
+from inviter.programme import MeetingSummary
 
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
@@ -76,6 +76,8 @@ def meetings_table(summaries: Sequence[MeetingSummary], *, color: bool = False) 
         when = meeting_span(m)
         if s.cancelled:
             state, colour = "cancelled", "red"
+        elif s.changed:
+            state, colour = "changed, update not sent", "yellow"
         elif s.sequence is None or s.sent == 0:
             state, colour = "not sent", "dim"
         elif s.sent >= s.audience:

@@ -20,6 +20,7 @@ from extract_msg.ole_writer import OleWriter
 from inviter.config import Settings, load_settings
 from inviter.db import Database
 from inviter.models import REQUEST, SENT, Contact, Delivery, MeetingState
+from inviter.versions import meeting_fingerprint
 
 DATA = Path(__file__).resolve().parent / "data" / "replies"
 UID = "5f1c2a0e-7b8d-4c1e-9a3f-2d6e8b0c4a11@example.org"
@@ -55,7 +56,9 @@ def prepare(project: Path, *, invited: set[str] | None = None) -> tuple[Settings
                     region="Tromsø og omegn",
                 )
             )
-        state = MeetingState(slug=SLUG, uid=UID, sequence=0)
+        # The version sent is the config's: nothing changed since (status says so otherwise).
+        fingerprint = meeting_fingerprint(settings.meeting(SLUG))
+        state = MeetingState(slug=SLUG, uid=UID, sequence=0, fingerprint=fingerprint)
         s.add(state)
         s.flush()
         for email in EMAILS if invited is None else invited:

@@ -10,10 +10,10 @@ from inviter.db import Database
 from inviter.meetings import (
     advance_version,
     ensure_state,
-    meeting_fingerprint,
     planned_sequence,
 )
 from inviter.models import REQUEST, SENT, Contact, Delivery
+from inviter.versions import meeting_fingerprint
 
 from .conftest import Invoke
 
@@ -83,6 +83,7 @@ def test_meetings_list_json(project: Path, invoke: Invoke) -> None:
         "start": "2022-11-09T10:00:00+01:00",
         "end": "2022-11-09T15:00:00+01:00",
         "location": "Tromsø",
+        "changed": False,
         "audience": 3,
         "sent": 1,
     }

@@ -89,6 +89,7 @@ def test_status_counts_and_recipients(project: Path) -> None:
         "no_answer": 3,
         "forwarded": 1,
         "unverified": 0,
+        "answered_earlier": 0,
     }
     # Uninviting someone (a CANCEL to them alone) takes them out of the counts.
     with db.session() as s:

@@ -59,7 +59,15 @@ def test_status_json_is_the_spec_object(project: Path, invoke: Invoke) -> None:
     doc = json.loads(result.stdout)
     assert doc["meeting"] == "temamote-tromso"
     assert {
-        k: doc[k] for k in [*SPEC_COUNTS, "no_answer", "uncertain", "forwarded", "unverified"]
+        k: doc[k]
+        for k in [
+            *SPEC_COUNTS,
+            "no_answer",
+            "uncertain",
+            "forwarded",
+            "unverified",
+            "answered_earlier",
+        ]
     } == {
         "audience": 9,
         "sent": 8,
@@ -72,6 +80,7 @@ def test_status_json_is_the_spec_object(project: Path, invoke: Invoke) -> None:
         "no_answer": 6,
         "forwarded": 1,
         "unverified": 0,
+        "answered_earlier": 0,
     }
     for person in doc["recipients"]:
         assert {"email", "name", "delivery", "rsvp", "forwarded"} <= set(person)
