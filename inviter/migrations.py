@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 
 
 def _to_2(session: Session, dialect: str) -> None:
-    """Version 2: replies know whether their sender is the attendee, and who sent them."""
+    """Version 2: replies know whether their sender is the attendee, who sent them and, for a
+    forwarded guest, whose invitation they answer (meeting_versions is a new table: made by
+    create_all before this step runs)."""
     true = "true" if dialect == "postgresql" else "1"
     session.execute(
         text(f"ALTER TABLE replies ADD COLUMN verified BOOLEAN NOT NULL DEFAULT {true}")
     )
     session.execute(text("ALTER TABLE replies ADD COLUMN sender VARCHAR(320) NOT NULL DEFAULT ''"))
+    session.execute(text("ALTER TABLE replies ADD COLUMN via VARCHAR(320) NOT NULL DEFAULT ''"))
     if dialect == "postgresql":
         # SQLite stores any integer in an INTEGER column; PostgreSQL's is signed 32-bit, and
         # UIDVALIDITY may be up to 2^32-1.

@@ -212,6 +212,9 @@ class Reply(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     # Who sent the answer: the From address of the message ("" for one recorded by hand).
     sender: Mapped[str] = mapped_column(String(320), default="")
+    # For a forwarded guest: the invitee whose invitation their reply refers to (In-Reply-To
+    # or References naming a Message-ID we sent), i.e. who forwarded it; "" when unknown.
+    via: Mapped[str] = mapped_column(String(320), default="")
     raw_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("raw_messages.id", ondelete="SET NULL"), nullable=True
     )

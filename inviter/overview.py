@@ -109,7 +109,7 @@ class Programme:
 def answers_by_region(status: MeetingStatus) -> tuple[RegionAnswers, ...]:
     """Count each region's answers, the way ``MeetingStatus.counts`` counts the meeting's.
 
-    A forwarded guest's answer counts in their region; only those invited can owe one. Someone
+    A forwarded guest's answer counts in their region; only the audience can owe one. Someone
     uninvited is not counted; a delegated answer is in none of the four (as in ``status``).
     """
     tally: dict[str, dict[str, int]] = {}
@@ -118,7 +118,7 @@ def answers_by_region(status: MeetingStatus) -> tuple[RegionAnswers, ...]:
             continue
         if r.rsvp in ("accepted", "tentative", "declined"):
             answer = r.rsvp
-        elif r.rsvp == "needs-action" and not r.forwarded:
+        elif r.rsvp == "needs-action" and r.in_audience and not r.forwarded:
             answer = "no_answer"
         else:
             continue

@@ -139,7 +139,10 @@ class ReplyRecorder:
             self._meetings = {
                 s.uid: _Meeting(s.id, s.slug) for s in session.scalars(select(MeetingState))
             }
-            self._our_ids = set(session.scalars(select(Delivery.message_id)))
+            # Message-ID -> recipient of every message we sent: a reply referring to one was
+            # written in answer to that person's invitation (or a forward of it).
+            rows = session.execute(select(Delivery.message_id, Delivery.email))
+            self._our_ids = {message_id: email for message_id, email in rows}
 
     def record(self, items: Sequence[MailItem | Unreadable]) -> list[Outcome]:
         """Record a batch of messages in one transaction; return each message's outcome.
@@ -356,6 +359,11 @@ class ReplyRecorder:
             tally.older += 1  # kept in history; status counts the newest (imip.md 18)
         self._remember(known, key, chosen.verified)
         forwarded = answer.email not in known.invited
+        via = ""
+        if forwarded:
+            via = next(
+                (self._our_ids[r] for r in message.reading.references if r in self._our_ids), ""
+            )
         session.add(
             Reply(
                 meeting_id=meeting.id,
@@ -373,6 +381,7 @@ class ReplyRecorder:
                 forwarded=forwarded,
                 verified=chosen.verified,
                 sender=sender,
+                via=via,
                 raw_message_id=raw.id,
                 source=message.where[:1000],
             )

@@ -6,7 +6,7 @@ The attendance list, ``status`` and the programme report all read this, so they 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -73,6 +73,8 @@ class RecipientStatus:
     proposed_start: datetime | None = None
     proposed_end: datetime | None = None
     proposal_comment: str = ""
+    # For a forwarded guest: the invitee whose invitation they answered, where the reply says.
+    forwarded_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,26 @@ class MeetingStatus:
 
     @property
     def counts(self) -> dict[str, int]:
-        """The counts of ``status --json``, plus ``uncertain`` and ``forwarded``."""
+        """The counts of ``status --json``, with this tool's additions (README).
+
+        Delivery figures count the audience as it is now, so ``sent`` never exceeds
+        ``audience`` and nobody who will never be sent anything is pending or failed;
+        those invited who have left the audience since are ``left_audience``.
+        """
         invited = [r for r in self.recipients if not r.forwarded and not r.uninvited]
         audience = [r for r in invited if r.in_audience]
         answers = [r for r in self.recipients if not r.uninvited]
         return {
             "audience": len(audience),
-            "sent": sum(r.delivery == SENT for r in invited),
-            "failed": sum(r.delivery == FAILED for r in invited),
-            "pending": sum(r.delivery == PENDING for r in invited),
-            "uncertain": sum(r.delivery == UNCERTAIN for r in invited),
+            "sent": sum(r.delivery == SENT for r in audience),
+            "failed": sum(r.delivery == FAILED for r in audience),
+            "pending": sum(r.delivery == PENDING for r in audience),
+            "uncertain": sum(r.delivery == UNCERTAIN for r in audience),
+            "left_audience": sum(not r.in_audience and r.delivery == SENT for r in invited),
             "accepted": sum(r.rsvp == "accepted" for r in answers),
             "declined": sum(r.rsvp == "declined" for r in answers),
             "tentative": sum(r.rsvp == "tentative" for r in answers),
-            "no_answer": sum(r.rsvp == "needs-action" for r in invited),
+            "no_answer": sum(r.rsvp == "needs-action" for r in audience),
             "answered_earlier": sum(
                 r.earlier_rsvp is not None and r.rsvp == "needs-action" for r in answers
             ),
@@ -180,17 +188,18 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
         answer = said.counted or said.earlier or said.unverified or said.counter
         if answer is None:  # only an unverified answer to an earlier version: nothing to show
             continue
-        recipients.append(
-            _person(
-                contacts.get(email),
-                email=email,
-                name=answer.name or email,
-                delivery=None,
-                answers=said,
-                forwarded=answer.forwarded,
-                in_audience=False,
-            )
+        guest = _person(
+            contacts.get(email),
+            email=email,
+            name=answer.name or email,
+            delivery=None,
+            answers=said,
+            forwarded=answer.forwarded,
+            in_audience=False,
         )
+        if email not in contacts and answer.forwarded:
+            guest = _placed(session, guest, answer.via)
+        recipients.append(guest)
     return MeetingStatus(
         meeting=meeting,
         uid=state.uid,
@@ -200,6 +209,35 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
         recipients=recipients,
         changed=_changed(session, state, meeting),
     )
+
+
+def _placed(session: Session, guest: RecipientStatus, via: str) -> RecipientStatus:
+    """Place a forwarded guest who is no contact: by who forwarded the invitation to them, else
+    by their address (one municipality's or region's contacts share its domain)."""
+    forwarder = session.scalar(select(Contact).where(Contact.email == via)) if via else None
+    if forwarder is not None:
+        return replace(
+            guest,
+            municipality=forwarder.municipality,
+            region=forwarder.region,
+            forwarded_by=forwarder.email,
+        )
+    domain = guest.email.rpartition("@")[2]
+    places: set[tuple[str, str]] = {
+        (municipality, region)
+        for municipality, region in session.execute(
+            select(Contact.municipality, Contact.region)
+            .where(Contact.email.like(f"%@{domain}"))
+            .distinct()
+        )
+    }
+    regions = {region for _municipality, region in places}
+    if len(places) == 1:
+        [(municipality, region)] = places
+        return replace(guest, municipality=municipality, region=region)
+    if len(regions) == 1:
+        return replace(guest, region=regions.pop())
+    return guest
 
 
 def _changed(session: Session, state: MeetingState, meeting: Meeting) -> bool:

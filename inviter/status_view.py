@@ -49,6 +49,7 @@ def status_document(status: MeetingStatus) -> dict[str, Any]:
                 "unverified_rsvp": r.unverified_rsvp,
                 "unverified_sender": r.unverified_sender,
                 "earlier_rsvp": r.earlier_rsvp,
+                "forwarded_by": r.forwarded_by,
                 "proposed_start": _iso(r.proposed_start, status),
                 "proposed_end": _iso(r.proposed_end, status),
             }
@@ -81,7 +82,9 @@ def _notes(r: RecipientStatus, status: MeetingStatus) -> str:
     """Say what else a person at the terminal should know about one recipient."""
     notes = []
     if r.forwarded:
-        notes.append("forwarded guest")
+        notes.append(
+            f"forwarded guest (from {r.forwarded_by})" if r.forwarded_by else "forwarded guest"
+        )
     if not r.in_audience and not r.forwarded:
         notes.append("left the audience")
     if r.uninvited:
@@ -126,6 +129,7 @@ def status_table(status: MeetingStatus, *, color: bool = False) -> str:
         f"audience {counts['audience']}, sent {counts['sent']}, "
         f"failed {paint(str(counts['failed']), 'red' if counts['failed'] else None, color)}, "
         f"pending {counts['pending']}, uncertain {counts['uncertain']}"
+        + (f", left the audience {counts['left_audience']}" if counts["left_audience"] else "")
     )
     lines.append(
         f"accepted {counts['accepted']}, declined {counts['declined']}, "

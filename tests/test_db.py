@@ -57,6 +57,8 @@ def _as_version_1(path: Path) -> None:
     raw = sqlite3.connect(path)
     raw.execute("ALTER TABLE replies DROP COLUMN verified")
     raw.execute("ALTER TABLE replies DROP COLUMN sender")
+    raw.execute("ALTER TABLE replies DROP COLUMN via")
+    raw.execute("DROP TABLE meeting_versions")
     raw.execute("UPDATE schema_info SET version = 1")
     raw.execute(
         "INSERT INTO meetings (slug, uid, sequence, fingerprint, cancelled, created_at) "
