@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from inviter.config import Organizer, Settings, load_settings
-from inviter.ics import build_request
+from inviter.ics import build_request, serialize
 from inviter.messages import Recipient, build_message
 from inviter.templates import Rendered, Templates
 
@@ -191,14 +191,16 @@ def builders(settings: Settings, slug: str, recipient: Recipient = SAMPLE) -> Bu
 
     def parts() -> tuple[Rendered, bytes]:
         rendered = templates.render(meeting, organizer, recipient, kind="request")
-        calendar = build_request(
-            meeting,
-            organizer,
-            recipient.email,
-            recipient.name,
-            uid="uid@example.org",
-            sequence=0,
-            now=NOW,
+        calendar = serialize(
+            build_request(
+                meeting,
+                organizer,
+                recipient.email,
+                recipient.name,
+                uid="uid@example.org",
+                sequence=0,
+                now=NOW,
+            )
         )
         return rendered, calendar
 

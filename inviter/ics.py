@@ -1,9 +1,16 @@
-"""Build the calendar objects of an invitation: METHOD:REQUEST and METHOD:CANCEL.
+"""Build the calendar objects of an invitation, METHOD:REQUEST and METHOD:CANCEL, with icalendar.
 
-The builders are pure: time, UID and SEQUENCE come in as arguments, the same input gives the same
-bytes. The text is written here rather than by icalendar, because what clients accept depends on
-details icalendar decides otherwise (imip.md 5 and 8): CN in plain double quotes, and a rule-based
-VTIMEZONE instead of the RDATE list of ``add_missing_timezones()``.
+The builders are pure: time, UID and SEQUENCE come in as arguments, and they return an
+``icalendar.Calendar`` that the library serialises (escaping TEXT, folding at 75 octets without
+splitting a UTF-8 character, imip.md 6-7). Two things are decided here rather than left to its
+defaults, each for a client that mishandles the alternative:
+
+- the VTIMEZONE is derived from the zone's yearly rules and written as ``TimezoneStandard`` /
+  ``TimezoneDaylight`` components with an RRULE, as khal does (khalendar/event.py), because the
+  RDATE list of ``add_missing_timezones()`` makes Outlook shift events by an hour (imip.md 8);
+- CN is always in double quotes, never holding ``"`` (written as “ ”), and a caret is escaped
+  only where an RFC 6868 reader would otherwise read an escape (imip.md 5: ``^'`` and ``^^``
+  show literally in readers without RFC 6868).
 """
 
 from __future__ import annotations
@@ -15,13 +22,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from icalendar import (
+    Calendar,
+    Event,
+    Parameters,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+)
+
 from inviter.addresses import unsafe_reason
 from inviter.config import Meeting, Organizer
 from inviter.errors import InputError
 
 PRODID = "-//inviter//Calendar invitations//EN"
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_FOLD_OCTETS = 75  # RFC 5545 §3.1: lines SHOULD NOT be longer than 75 octets, CRLF excluded
 # Controls have no place in TEXT (RFC 5545 §3.3.11 TSAFE-CHAR); tab is WSP and allowed.
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
@@ -41,7 +57,7 @@ def build_request(
     uid: str,
     sequence: int,
     now: datetime,
-) -> bytes:
+) -> Calendar:
     """Return the METHOD:REQUEST calendar inviting one attendee (RFC 5546 §3.2.2)."""
     return _build("REQUEST", meeting, organizer, attendee_email, attendee_name, uid, sequence, now)
 
@@ -55,9 +71,15 @@ def build_cancel(
     uid: str,
     sequence: int,
     now: datetime,
-) -> bytes:
+) -> Calendar:
     """Return the METHOD:CANCEL calendar for one attendee (RFC 5546 §3.2.5); pass SEQUENCE+1."""
     return _build("CANCEL", meeting, organizer, attendee_email, attendee_name, uid, sequence, now)
+
+
+def serialize(calendar: Calendar) -> bytes:
+    """Return the calendar's bytes, properties in the order they were added (CRLF, folded)."""
+    data: bytes = calendar.to_ical(sorted=False)
+    return data
 
 
 def _build(
@@ -69,7 +91,7 @@ def _build(
     uid: str,
     sequence: int,
     now: datetime,
-) -> bytes:
+) -> Calendar:
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     if sequence < 0:
@@ -79,48 +101,42 @@ def _build(
         if not value or reason:
             raise InputError(f"calendar {what} '{value!r}': {reason or 'is empty'}")
     zone = timezone_rules(meeting.timezone, meeting.start.year, meeting.end.year)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        # imip.md 1: without METHOD Outlook shows "not supported calendar message".
-        f"METHOD:{method}",
-    ]
+    cal = Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    # imip.md 1: without METHOD Outlook shows "not supported calendar message".
+    cal.add("method", method)
     if zone is not None:
-        lines += zone.lines()
-    lines += [
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{_utc(now)}",
-        f"SEQUENCE:{sequence}",
-        _when("DTSTART", meeting.start_at, zone),
-        _when("DTEND", meeting.end_at, zone),
-        f"SUMMARY:{escape_text(meeting.title)}",
-    ]
+        cal.add_component(zone.component())
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("sequence", sequence)
+    _add_time(event, "dtstart", meeting.start_at, zone)
+    _add_time(event, "dtend", meeting.end_at, zone)
+    event.add("summary", clean_text(meeting.title))
     location = event_location(meeting)
     if location:
-        lines.append(f"LOCATION:{escape_text(location)}")
+        event.add("location", clean_text(location))
     description = event_description(meeting)
     if description:
-        lines.append(f"DESCRIPTION:{escape_text(description)}")
+        event.add("description", clean_text(description))
     if meeting.online_url:
         # imip.md 9 and RFC 7986 §5.11: URI values are written as they are, not TEXT-escaped.
-        lines.append(f"URL:{meeting.online_url}")
-        lines.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO:{meeting.online_url}")
-    lines += [
-        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
-        "TRANSP:OPAQUE",
-        # imip.md 3: a bare address after mailto:, equal to From; replies go there.
-        f"ORGANIZER{_cn(organizer.name)}:mailto:{organizer.email}",
-        # imip.md 4: RSVP=TRUE or Thunderbird shows no buttons; a CANCEL asks for no reply.
-        f"ATTENDEE{_cn(attendee_name)};CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;"
-        f"PARTSTAT=NEEDS-ACTION{';RSVP=TRUE' if method == 'REQUEST' else ''}"
-        f":mailto:{attendee_email}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return b"".join(fold_line(line) for line in lines)
+        event.add("url", meeting.online_url)
+        event.add("conference", meeting.online_url, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    # imip.md 3: a bare address after mailto:, equal to From; replies go there.
+    event.add("organizer", _address(organizer.email, organizer.name, {}))
+    # imip.md 4: RSVP=TRUE or Thunderbird shows no buttons; a CANCEL asks for no reply.
+    attendee = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION"}
+    if method == "REQUEST":
+        attendee["RSVP"] = "TRUE"
+    event.add("attendee", _address(attendee_email, attendee_name, attendee))
+    cal.add_component(event)
+    return cal
 
 
 def event_location(meeting: Meeting) -> str:
@@ -139,14 +155,16 @@ def event_description(meeting: Meeting) -> str:
     return text
 
 
-# ---------------------------------------------------------------- values and lines
+# ---------------------------------------------------------------- values
 
 
-def escape_text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks."""
-    value = _TEXT_CONTROLS.sub("", value)
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return _LINE_BREAKS.sub("\\\\n", value)
+def clean_text(value: str) -> str:
+    """Make a TEXT value safe before icalendar escapes it (RFC 5545 §3.3.11).
+
+    Control characters go; every kind of line break (CR, U+0085, U+2028…) becomes LF, which
+    icalendar writes as ``\\n``.
+    """
+    return _LINE_BREAKS.sub("\n", _TEXT_CONTROLS.sub("", value))
 
 
 def quote_cn(name: str) -> str:
@@ -166,47 +184,32 @@ def quote_cn(name: str) -> str:
     return f'"{out}"'
 
 
-def _cn(name: str) -> str:
-    quoted = quote_cn(name)
-    return "" if quoted == '""' else f";CN={quoted}"
+class _AddressParameters(Parameters):
+    """ORGANIZER and ATTENDEE parameters, CN written by ``quote_cn`` (imip.md 5), the rest by
+    icalendar, in the order they were given."""
+
+    def to_ical(self, sorted: bool = True) -> bytes:  # icalendar's own signature
+        rest = Parameters({k: v for k, v in self.items() if k != "CN"}).to_ical(sorted=sorted)
+        cn = self.get("CN")
+        if not cn or cn == '""':
+            return bytes(rest)
+        head = f"CN={cn}".encode()
+        return head + (b";" + rest if rest else b"")
 
 
-def fold_line(line: str) -> bytes:
-    """Return one content line folded at 75 octets, never inside a UTF-8 sequence, with CRLF.
-
-    imip.md 7: each physical line must decode as UTF-8 on its own.
-    """
-    data = line.encode("utf-8")
-    if len(data) <= _FOLD_OCTETS:
-        return data + b"\r\n"
-    pieces = []
-    start, limit = 0, _FOLD_OCTETS
-    while len(data) - start > limit:
-        cut = start + limit
-        while data[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before its lead
-            cut -= 1
-        pieces.append(data[start:cut])
-        start, limit = cut, _FOLD_OCTETS - 1  # the leading space counts (RFC 5545 §3.1)
-    pieces.append(data[start:])
-    return b"\r\n ".join(pieces) + b"\r\n"
+def _address(email: str, name: str, params: dict[str, str]) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    # CN is kept already quoted: _AddressParameters writes it as it is.
+    address.params = _AddressParameters({"CN": quote_cn(name), **params})
+    return address
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _when(name: str, moment: datetime, zone: ZoneRules | None) -> str:
+def _add_time(event: Event, name: str, moment: datetime, zone: ZoneRules | None) -> None:
     if zone is None:
-        return f"{name}:{_utc(moment)}"
-    return f"{name};TZID={zone.tzid}:{moment.strftime('%Y%m%dT%H%M%S')}"
-
-
-def _offset(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{secs:02d}" if secs else "")
+        event.add(name, moment.astimezone(UTC))
+    else:
+        # The wall-clock time with the TZID of the VTIMEZONE written beside it (imip.md 8).
+        event.add(name, moment.replace(tzinfo=None), parameters={"TZID": zone.tzid})
 
 
 # ---------------------------------------------------------------- rule-based VTIMEZONE
@@ -233,19 +236,16 @@ class YearlyRule:
         first = (self.weekday - date(year, self.month, 1).weekday()) % 7
         return date(year, self.month, 1 + first + 7 * (self.nth - 1))
 
-    def lines(self) -> list[str]:
-        """Return the STANDARD or DAYLIGHT sub-component."""
-        kind = "DAYLIGHT" if self.offset_to > self.offset_from else "STANDARD"
-        start = datetime.combine(self.day_in(1970), self.at)
-        return [
-            f"BEGIN:{kind}",
-            f"DTSTART:{start.strftime('%Y%m%dT%H%M%S')}",
-            f"TZOFFSETFROM:{_offset(self.offset_from)}",
-            f"TZOFFSETTO:{_offset(self.offset_to)}",
-            f"TZNAME:{escape_text(self.name)}",
-            f"RRULE:FREQ=YEARLY;BYMONTH={self.month};BYDAY={self.nth}{_WEEKDAYS[self.weekday]}",
-            f"END:{kind}",
-        ]
+    def component(self) -> TimezoneStandard | TimezoneDaylight:
+        """Return the STANDARD or DAYLIGHT sub-component, its change as a yearly RRULE."""
+        part = TimezoneDaylight() if self.offset_to > self.offset_from else TimezoneStandard()
+        part.add("dtstart", datetime.combine(self.day_in(1970), self.at))
+        part.add("tzoffsetfrom", self.offset_from)
+        part.add("tzoffsetto", self.offset_to)
+        part.add("tzname", clean_text(self.name))
+        byday = f"{self.nth}{_WEEKDAYS[self.weekday]}"
+        part.add("rrule", {"FREQ": "YEARLY", "BYMONTH": self.month, "BYDAY": byday})
+        return part
 
 
 @dataclass(frozen=True)
@@ -257,22 +257,20 @@ class ZoneRules:
     fixed_name: str
     rules: tuple[YearlyRule, ...]
 
-    def lines(self) -> list[str]:
+    def component(self) -> Timezone:
         """Return the VTIMEZONE component."""
-        lines = ["BEGIN:VTIMEZONE", f"TZID:{self.tzid}"]
+        zone = Timezone()
+        zone.add("tzid", self.tzid)
         if self.fixed is not None:
-            offset = _offset(self.fixed)
-            lines += [
-                "BEGIN:STANDARD",
-                "DTSTART:19700101T000000",
-                f"TZOFFSETFROM:{offset}",
-                f"TZOFFSETTO:{offset}",
-                f"TZNAME:{escape_text(self.fixed_name)}",
-                "END:STANDARD",
-            ]
+            standard = TimezoneStandard()
+            standard.add("dtstart", datetime(1970, 1, 1))
+            standard.add("tzoffsetfrom", self.fixed)
+            standard.add("tzoffsetto", self.fixed)
+            standard.add("tzname", clean_text(self.fixed_name))
+            zone.add_component(standard)
         for rule in sorted(self.rules, key=lambda r: r.offset_to <= r.offset_from):
-            lines += rule.lines()
-        return [*lines, "END:VTIMEZONE"]
+            zone.add_component(rule.component())
+        return zone
 
 
 @lru_cache(maxsize=64)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from inviter.config import Meeting, Organizer
 from inviter.errors import InputError
-from inviter.ics import build_cancel, build_request
+from inviter.ics import build_cancel, build_request, serialize
 
 if TYPE_CHECKING:
     from inviter.templates import Templates
@@ -133,7 +133,9 @@ def build_message(
     safe = Recipient(**{**recipient.__dict__, "name": to.display_name})
     rendered = templates.render(meeting, organizer, safe, kind=kind, sequence=sequence)
     build = build_cancel if kind == "cancel" else build_request
-    calendar = build(meeting, organizer, safe.email, safe.name, uid=uid, sequence=sequence, now=now)
+    calendar = serialize(
+        build(meeting, organizer, safe.email, safe.name, uid=uid, sequence=sequence, now=now)
+    )
     method = "CANCEL" if kind == "cancel" else "REQUEST"
 
     # Measured (benchmarks/build_message.py): EmailMessage(policy=SMTP) spends most of its time

@@ -142,7 +142,8 @@ class ReplyRecorder:
             # Message-ID -> recipient of every message we sent: a reply referring to one was
             # written in answer to that person's invitation (or a forward of it).
             rows = session.execute(select(Delivery.message_id, Delivery.email))
-            self._our_ids = {message_id: email for message_id, email in rows}
+            # iter(): a Result has keys(), which dict() would take for a mapping's.
+            self._our_ids = dict(iter(rows))
 
     def record(self, items: Sequence[MailItem | Unreadable]) -> list[Outcome]:
         """Record a batch of messages in one transaction; return each message's outcome.

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import vobject
 
 from inviter.config import Audience, Meeting, Organizer
@@ -75,6 +76,38 @@ def physical_lines(data: bytes) -> list[bytes]:
         assert b"\r" not in line, line
         assert b"\n" not in line, line
     return lines
+
+
+def normalized(data: bytes) -> list[object]:
+    """Return a calendar as nested, sorted (property, parameters, value) lists.
+
+    What khal's tests/utils.py does for its comparisons: two calendars that mean the same
+    normalise alike whatever the order of their properties, parameters and RRULE parts, and
+    wherever their lines are folded.
+    """
+
+    def walk(component: icalendar.cal.Component) -> list[object]:
+        properties = []
+        for name, value in component.property_items(recursive=False, sorted=False):
+            if name in {"BEGIN", "END"}:
+                continue
+            raw = value.to_ical() if hasattr(value, "to_ical") else value
+            text = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if name == "RRULE":
+                text = ";".join(sorted(text.split(";")))
+            properties.append(text_of(name, component, text))
+        children = [walk(child) for child in component.subcomponents]
+        return [component.name, sorted(properties), sorted(children, key=repr)]
+
+    def text_of(name: str, component: icalendar.cal.Component, text: str) -> str:
+        prop = component.get(name)
+        items = prop if isinstance(prop, list) else [prop]
+        params = sorted(
+            f"{k}={v}" for item in items for k, v in getattr(item, "params", {}).items()
+        )
+        return f"{name};{';'.join(params)}:{text}"
+
+    return walk(icalendar.Calendar.from_ical(data))
 
 
 def content_lines(data: bytes) -> list[str]:

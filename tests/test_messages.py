@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from inviter.config import Meeting, Organizer
 from inviter.errors import InputError, TemplateError
-from inviter.ics import build_cancel, build_request
+from inviter.ics import build_cancel, build_request, serialize
 from inviter.messages import Kind, Recipient, _encode_words, build_message, new_message_id
 from inviter.models import Contact
 from inviter.templates import Templates
@@ -125,14 +125,16 @@ def test_method_on_content_type_equals_method_inside(kind: Kind) -> None:
 
 def test_both_calendar_parts_are_the_pure_builders_output() -> None:
     found = parts(parse(build(REGIONMOTE_NORD_TROMS)))
-    expected = build_request(
-        REGIONMOTE_NORD_TROMS,
-        ORGANIZER,
-        ATTENDEE_EMAIL,
-        ATTENDEE_NAME,
-        uid=UID,
-        sequence=0,
-        now=NOW,
+    expected = serialize(
+        build_request(
+            REGIONMOTE_NORD_TROMS,
+            ORGANIZER,
+            ATTENDEE_EMAIL,
+            ATTENDEE_NAME,
+            uid=UID,
+            sequence=0,
+            now=NOW,
+        )
     )
     assert found["text/calendar"].get_payload(decode=True) == expected
     assert found["application/ics"].get_payload(decode=True) == expected
@@ -147,8 +149,10 @@ def test_reminder_carries_the_same_calendar_as_the_request() -> None:
 
 def test_cancel_carries_the_cancel_calendar() -> None:
     message = parse(build(kind="cancel", sequence=1))
-    expected = build_cancel(
-        TEMAMOTE_TROMSO, ORGANIZER, ATTENDEE_EMAIL, ATTENDEE_NAME, uid=UID, sequence=1, now=NOW
+    expected = serialize(
+        build_cancel(
+            TEMAMOTE_TROMSO, ORGANIZER, ATTENDEE_EMAIL, ATTENDEE_NAME, uid=UID, sequence=1, now=NOW
+        )
     )
     assert parts(message)["text/calendar"].get_payload(decode=True) == expected
     assert message["Subject"] == "Avlyst: Temamøte: Litteratur og kultur – 9. november 2022"
