@@ -1,18 +1,24 @@
 """Read calendar replies (METHOD:REPLY, COUNTER) as real clients write them: pure functions.
 
-imip.md 17: clients bend RFC 5545 in known ways (Exchange leaves out ORGANIZER and writes Windows
-zone names and ``MAILTO:``; Thunderbird's lines arrive LF-only; folding splits UTF-8 characters),
-so this module reads content lines itself instead of asking a strict parser to forgive them.
+The calendar is parsed by icalendar (``Calendar.from_ical``). imip.md 17: clients bend RFC 5545
+in known ways, so a small adapter prepares the text first: lines are unfolded at the byte level
+(Thunderbird's folds split UTF-8 characters), decoded from the declared charset, UTF-8 or
+Windows-1252 (Outlook), their ends normalised (LF-only), nesting checked (a reply cut short in
+transit is refused, naming the line), and each line's parameters re-quoted where a client wrote
+them unquoted (Google's ``X-COMMENTER=mailto:addr``, Lotus Notes' bare ``RSVP``). Exchange's
+Windows zone names and ``MAILTO:`` are read after parsing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Timezone
+from icalendar import Calendar, Timezone
+from icalendar.cal import Component as IcalComponent
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from inviter.addresses import normalize_email
@@ -21,52 +27,36 @@ from inviter.addresses import normalize_email
 # decoding joins a UTF-8 character that a client split across the fold (imip.md 7, 17).
 _FOLD = re.compile(rb"\r?\n[ \t]")
 _LINE_END = re.compile(r"\r\n|\n|\r")
+_NAME = re.compile(r"[A-Za-z0-9-]+")
 _DATE_TIME = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
 _PARTSTATS = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED", "NEEDS-ACTION"})
 ANSWER_METHODS = frozenset({"REPLY", "COUNTER"})
 # The most properties a calendar part may hold: a reply has a few dozen; a bigger one is hostile.
 MAX_LINES = 20_000
+# What a reply is read for: anything else is left out before icalendar parses (see _wanted).
+_READ_BLOCKS = frozenset({"VCALENDAR", "VEVENT", "VTIMEZONE", "STANDARD", "DAYLIGHT"})
+_CALENDAR_PROPERTIES = frozenset({"METHOD", "PRODID", "VERSION"})
+_EVENT_PROPERTIES = frozenset(
+    {
+        "UID",
+        "DTSTAMP",
+        "SEQUENCE",
+        "DTSTART",
+        "DTEND",
+        "ATTENDEE",
+        "COMMENT",
+        "DESCRIPTION",
+        "RECURRENCE-ID",
+        "X-MICROSOFT-CDO-REPLYTIME",
+        "X-MICROSOFT-CDO-APPT-SEQUENCE",
+    }
+)
 # RFC 5545 §3.8.7.4: SEQUENCE is an INTEGER, which §3.3.8 bounds to a signed 32-bit value.
 MAX_SEQUENCE = 2**31 - 1
 
 
 class CalendarError(ValueError):
     """A calendar part cannot be read; the message says where and why."""
-
-
-@dataclass
-class Property:
-    """One content line: NAME;PARAM=value:value (names upper-cased, parameters decoded)."""
-
-    name: str
-    params: dict[str, str]
-    value: str
-
-
-@dataclass
-class Component:
-    """A BEGIN/END block with its properties and sub-components."""
-
-    name: str
-    properties: list[Property] = field(default_factory=list)
-    components: list[Component] = field(default_factory=list)
-
-    def first(self, name: str) -> Property | None:
-        """Return the first property called ``name``, or None."""
-        return next((p for p in self.properties if p.name == name), None)
-
-    def value(self, name: str) -> str:
-        """Return the first value of ``name`` or ""."""
-        prop = self.first(name)
-        return prop.value if prop else ""
-
-    def all(self, name: str) -> list[Property]:
-        """Return every property called ``name``."""
-        return [p for p in self.properties if p.name == name]
-
-    def children(self, name: str) -> list[Component]:
-        """Return the direct sub-components called ``name``."""
-        return [c for c in self.components if c.name == name]
 
 
 @dataclass(frozen=True)
@@ -123,21 +113,19 @@ def decode_text(raw: bytes, charset: str | None) -> str:
     return raw.decode("latin-1")
 
 
-def _unescape_param(value: str) -> str:
-    """Decode RFC 6868 caret escapes (^n, ^', ^^) in a parameter value."""
-    if "^" not in value:
-        return value
-    return re.sub(r"\^([n'^])", lambda m: {"n": "\n", "'": '"', "^": "^"}[m.group(1)], value)
+def _requote(line: str, number: int) -> str:
+    """Return one unfolded content line with every parameter value in double quotes.
 
-
-def parse_line(line: str, number: int) -> Property:
-    """Split one unfolded content line into name, parameters and value (RFC 5545 §3.1)."""
+    A strict reader splits ``COMMENT;X-COMMENTER=mailto:a@b:text`` (Google) at the wrong colon
+    and refuses ``ATTENDEE;RSVP:mailto:…`` (old Lotus Notes); written back quoted, both parse.
+    RFC 6868 escapes are left as they are, for icalendar to decode.
+    """
     match = re.match(r"[A-Za-z0-9-]+", line)
     if not match:
         raise CalendarError(f"line {number}: not a content line: {line[:60]!r}")
     name = match.group().upper()
     pos = match.end()
-    params: dict[str, str] = {}
+    params: list[str] = []
     while pos < len(line) and line[pos] == ";":
         key_match = re.match(r"[A-Za-z0-9-]+", line[pos + 1 :])
         if not key_match:
@@ -145,8 +133,7 @@ def parse_line(line: str, number: int) -> Property:
         key = key_match.group().upper()
         pos += 1 + key_match.end()
         if pos >= len(line) or line[pos] != "=":
-            # A parameter without a value ("ATTENDEE;RSVP:…") seen from old Lotus Notes.
-            params[key] = ""
+            params.append(f'{key}=""')  # a parameter without a value (Lotus Notes)
             continue
         pos += 1
         values = []
@@ -173,43 +160,86 @@ def parse_line(line: str, number: int) -> Property:
                 pos += 1
                 continue
             break
-        params[key] = ",".join(_unescape_param(v) for v in values)
+        params.append(f"{key}=" + ",".join(f'"{v}"' for v in values))
     if pos >= len(line) or line[pos] != ":":
         raise CalendarError(f"line {number}: {name}: no ':' before the value")
-    return Property(name=name, params=params, value=line[pos + 1 :])
+    return ";".join([name, *params]) + line[pos:]
 
 
-def parse_calendar(raw: bytes, charset: str | None = None) -> Component:
+def _wanted(open_blocks: list[str], head: str) -> bool:
+    """True for a line the reader uses: icalendar's parsing costs ~50 µs a property, and a
+    reply carries dozens it never needs (VALARM, X-ALT-DESC, SUMMARY…)."""
+    if any(block not in _READ_BLOCKS for block in open_blocks):
+        return False
+    innermost = open_blocks[-1]
+    if innermost in {"VTIMEZONE", "STANDARD", "DAYLIGHT"}:
+        return True
+    return head in (_EVENT_PROPERTIES if innermost == "VEVENT" else _CALENDAR_PROPERTIES)
+
+
+@dataclass(frozen=True)
+class ReplyCalendar:
+    """A reply's calendar, and its VTIMEZONE blocks as text, parsed only if a TZID needs one:
+    Exchange's and Google's TZIDs name known zones, and a block costs as much as the rest."""
+
+    calendar: Calendar
+    zones: tuple[str, ...] = ()
+
+
+def parse_calendar(raw: bytes, charset: str | None = None) -> ReplyCalendar:
     """Parse calendar bytes into the outermost VCALENDAR; raise CalendarError naming the line."""
     text = decode_text(unfold(raw), charset)
-    root = Component(name="")
-    stack = [root]
+    lines: list[str] = []
+    zones: list[list[str]] = []
+    open_blocks: list[str] = []
+    seen_calendar = False
     number = last = 0
     for number, line in enumerate(_LINE_END.split(text), start=1):
         if number > MAX_LINES:
             raise CalendarError(f"more than {MAX_LINES} lines: not a reply")
+        line = line.strip("\ufeff")
         if not line.strip():
             continue
         last = number
-        prop = parse_line(line.strip("\ufeff"), number)
-        if prop.name == "BEGIN":
-            component = Component(name=prop.value.strip().upper())
-            stack[-1].components.append(component)
-            stack.append(component)
-        elif prop.name == "END":
-            if len(stack) == 1 or stack[-1].name != prop.value.strip().upper():
-                raise CalendarError(f"line {number}: END:{prop.value} does not close a BEGIN")
-            stack.pop()
-        elif len(stack) > 1:
-            stack[-1].properties.append(prop)
-    calendars = root.children("VCALENDAR")
-    if not calendars:
+        name = _NAME.match(line)
+        head = name.group().upper() if name else ""
+        if head in {"BEGIN", "END"}:
+            block = _requote(line, number).partition(":")[2].strip().upper()
+            if head == "BEGIN":
+                if not open_blocks and block != "VCALENDAR":
+                    continue  # outside any calendar: not ours to read
+                seen_calendar = True
+                open_blocks.append(block)
+                if open_blocks == ["VCALENDAR", "VTIMEZONE"]:
+                    zones.append([])
+            elif not open_blocks or open_blocks[-1] != block:
+                raise CalendarError(f"line {number}: END:{block} does not close a BEGIN")
+            else:
+                open_blocks.pop()
+            if not open_blocks:
+                lines.append(f"END:{block}")
+                break  # the first calendar is the reply; what follows is not read
+            fixed = f"{head}:{block}"
+        elif not open_blocks or not _wanted(open_blocks, head):
+            continue  # never requoted: not read, so not worth the cost
+        else:
+            fixed = _requote(line, number)
+        in_zone = open_blocks[:2] == ["VCALENDAR", "VTIMEZONE"]
+        if in_zone or (head == "END" and fixed == "END:VTIMEZONE" and len(open_blocks) == 1):
+            zones[-1].append(fixed)
+        else:
+            lines.append(fixed)
+    if not seen_calendar:
         raise CalendarError("no BEGIN:VCALENDAR")
-    if len(stack) > 1 and stack[1] is calendars[0]:
+    if open_blocks:
         # Truncated: a reply cut short in transit; what was read may still hold the answer, but
         # half a calendar is not evidence to record.
-        raise CalendarError(f"line {last}: ends inside {stack[-1].name} (no END)")
-    return calendars[0]
+        raise CalendarError(f"line {last}: ends inside {open_blocks[-1]} (no END)")
+    try:
+        calendar = Calendar.from_ical("\r\n".join(lines) + "\r\n")
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError on odd input
+        raise CalendarError(f"not iCalendar: {exc}") from None
+    return ReplyCalendar(calendar, tuple("\r\n".join(block) + "\r\n" for block in zones))
 
 
 def address_of(value: str) -> str:
@@ -220,7 +250,29 @@ def address_of(value: str) -> str:
     return normalize_email(text.strip("<> "))
 
 
-def _zone(tzid: str, calendar: Component) -> tzinfo:
+def _all(component: IcalComponent, name: str) -> list[Any]:
+    """Return every property called ``name`` (icalendar gives one, or a list of several)."""
+    found = component.get(name)
+    if found is None:
+        return []
+    return list(found) if isinstance(found, list) else [found]
+
+
+def _text(prop: Any) -> str:
+    """Return a property's value as written (TEXT still escaped), or ""."""
+    if prop is None:
+        return ""
+    raw = prop.to_ical() if hasattr(prop, "to_ical") else prop
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _param(prop: Any, key: str) -> str:
+    """Return a parameter's value as text (icalendar has decoded RFC 6868), or ""."""
+    value = getattr(prop, "params", {}).get(key, "")
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _zone(tzid: str, calendar: ReplyCalendar) -> tzinfo:
     """Find the zone a TZID names: IANA, a Windows name (Exchange), or the VTIMEZONE given."""
     name = tzid.strip().strip('"').strip("/")
     for candidate in (name, WINDOWS_TO_OLSON.get(name, "")):
@@ -229,56 +281,55 @@ def _zone(tzid: str, calendar: Component) -> tzinfo:
                 return ZoneInfo(candidate)
             except (ZoneInfoNotFoundError, ValueError):
                 pass
-    for block in calendar.children("VTIMEZONE"):
-        if block.value("TZID").strip().strip('"') == tzid.strip().strip('"'):
-            try:
-                parsed = Timezone.from_ical(_serialize(block))
-                zone = parsed.to_tz() if isinstance(parsed, Timezone) else None
-            except Exception as exc:  # icalendar raises many kinds on odd VTIMEZONEs
-                raise CalendarError(f"VTIMEZONE {tzid!r} cannot be used: {exc}") from None
-            if isinstance(zone, tzinfo):
-                return zone
+    for text in calendar.zones:
+        try:
+            block = Timezone.from_ical(text)
+            if not isinstance(block, Timezone):
+                continue
+            if _text(block.get("TZID")).strip().strip('"') != tzid.strip().strip('"'):
+                continue
+            zone = block.to_tz()
+        except Exception as exc:  # icalendar raises many kinds on odd VTIMEZONEs
+            raise CalendarError(f"VTIMEZONE {tzid!r} cannot be used: {exc}") from None
+        if isinstance(zone, tzinfo):
+            return zone
     raise CalendarError(f"TZID {tzid!r} is neither a known zone nor defined by a VTIMEZONE")
 
 
-def _serialize(component: Component) -> str:
-    """Write a component back as text (only to hand a VTIMEZONE to icalendar)."""
-    lines = [f"BEGIN:{component.name}"]
-    for prop in component.properties:
-        params = "".join(f";{k}={v}" for k, v in prop.params.items())
-        lines.append(f"{prop.name}{params}:{prop.value}")
-    lines += [_serialize(c) for c in component.components]
-    lines.append(f"END:{component.name}")
-    return "\r\n".join(lines)
+def parse_time(name: str, prop: Any, calendar: ReplyCalendar) -> datetime:
+    """Return a DATE-TIME property as an aware UTC datetime (floating time is taken as UTC).
 
-
-def parse_time(prop: Property, calendar: Component) -> datetime:
-    """Return a DATE-TIME property as an aware UTC datetime (floating time is taken as UTC)."""
-    match = _DATE_TIME.match(prop.value.strip())
+    Read from the text as written, not icalendar's value: Exchange's Windows zone names and a
+    VTIMEZONE icalendar does not resolve are looked up here (``_zone``).
+    """
+    value = _text(prop).strip()
+    match = _DATE_TIME.match(value)
     if not match:
-        raise CalendarError(f"{prop.name}: {prop.value!r} is not a date-time")
+        raise CalendarError(f"{name}: {value!r} is not a date-time")
     day, clock, utc = match.groups()
     try:
         moment = datetime.strptime(day + (clock or "000000"), "%Y%m%d%H%M%S")
     except ValueError:
-        raise CalendarError(f"{prop.name}: {prop.value!r} is not a date-time") from None
-    if utc or not prop.params.get("TZID"):
+        raise CalendarError(f"{name}: {value!r} is not a date-time") from None
+    tzid = _param(prop, "TZID")
+    if utc or not tzid:
         return moment.replace(tzinfo=UTC)
-    zone = _zone(prop.params["TZID"], calendar)
+    zone = _zone(tzid, calendar)
     try:
         return moment.replace(tzinfo=zone).astimezone(UTC)
     except (OverflowError, ValueError):
         # Year 1 or 9999 in a zone east or west of UTC leaves datetime's range.
-        raise CalendarError(f"{prop.name}: {prop.value!r} is out of range") from None
+        raise CalendarError(f"{name}: {value!r} is out of range") from None
 
 
-def _sequence(event: Component) -> int:
+def _sequence(event: IcalComponent) -> int:
     """Read SEQUENCE (Exchange may give only its own X- copy); 0 when absent.
 
     A value that is not an INTEGER within its range makes the reply unreadable rather than
     zero: a reply claiming version 10^30 is not an answer to any version sent.
     """
-    text = (event.value("SEQUENCE") or event.value("X-MICROSOFT-CDO-APPT-SEQUENCE")).strip()
+    text = _text(event.get("SEQUENCE")) or _text(event.get("X-MICROSOFT-CDO-APPT-SEQUENCE"))
+    text = text.strip()
     if not text:
         return 0
     if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_SEQUENCE:
@@ -286,18 +337,19 @@ def _sequence(event: Component) -> int:
     return int(text)
 
 
-def _delegation(prop: Property, key: str) -> str:
+def _delegation(prop: Any, key: str) -> str:
     """Return the first address of DELEGATED-TO or DELEGATED-FROM, or ""."""
+    value = _param(prop, key)
     try:
-        return address_of(prop.params[key].split(",")[0]) if prop.params.get(key) else ""
+        return address_of(value.split(",")[0]) if value else ""
     except ValueError:
         return ""
 
 
-def _guests(params: dict[str, str]) -> int:
+def _guests(prop: Any) -> int:
     """Read a guest count: Google's X-NUM-GUESTS (Nextcloud writes it too)."""
     for key in ("X-NUM-GUESTS", "X-GUESTS"):
-        text = params.get(key, "").strip()
+        text = _param(prop, key).strip()
         if text.isdigit():
             return min(int(text), 1000)
     return 0
@@ -309,46 +361,47 @@ def _clean(text: str) -> str:
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text).strip()
 
 
-def _comment(event: Component, email: str, calendar: Component) -> str:
+def _comment(event: IcalComponent, email: str, calendar: ReplyCalendar) -> str:
     """Find the attendee's note: COMMENT (Google, Apple); Exchange puts it in DESCRIPTION."""
-    for prop in event.all("COMMENT"):
-        commenter = prop.params.get("X-COMMENTER", "")
+    for prop in _all(event, "COMMENT"):
+        commenter = _param(prop, "X-COMMENTER")
         try:
             if commenter and address_of(commenter) != email:
                 continue
         except ValueError:
             pass
-        return _clean(prop.value)
-    if "MICROSOFT" in calendar.value("PRODID").upper():
-        return _clean(event.value("DESCRIPTION"))
+        return _clean(_text(prop))
+    if "MICROSOFT" in _text(calendar.calendar.get("PRODID")).upper():
+        return _clean(_text(event.get("DESCRIPTION")))
     return ""
 
 
 def read_event(
-    event: Component, method: str, calendar: Component, fallback_stamp: datetime
+    event: IcalComponent, method: str, calendar: ReplyCalendar, fallback_stamp: datetime
 ) -> list[Answer]:
     """Return the answers one VEVENT carries (one per answering ATTENDEE)."""
-    uid = event.value("UID").strip()
+    uid = _text(event.get("UID")).strip()
     if not uid:
         raise CalendarError("VEVENT without UID")
-    stamp_prop = event.first("DTSTAMP") or event.first("X-MICROSOFT-CDO-REPLYTIME")
-    stamp = parse_time(stamp_prop, calendar) if stamp_prop else fallback_stamp
+    name = "DTSTAMP" if "DTSTAMP" in event else "X-MICROSOFT-CDO-REPLYTIME"
+    stamp = parse_time(name, event[name], calendar) if name in event else fallback_stamp
     sequence = _sequence(event)
     proposed_start = proposed_end = None
     if method == "COUNTER":
-        start, end = event.first("DTSTART"), event.first("DTEND")
-        proposed_start = parse_time(start, calendar) if start else None
-        proposed_end = parse_time(end, calendar) if end else None
-    attendees = event.all("ATTENDEE")
+        start, end = event.get("DTSTART"), event.get("DTEND")
+        proposed_start = parse_time("DTSTART", start, calendar) if start is not None else None
+        proposed_end = parse_time("DTEND", end, calendar) if end is not None else None
+    attendees = _all(event, "ATTENDEE")
     if not attendees:
         raise CalendarError(f"{method} without ATTENDEE (UID {uid})")
     answers = []
     for prop in attendees:
+        value = _text(prop)
         try:
-            email = address_of(prop.value)
+            email = address_of(value)
         except ValueError as exc:
-            raise CalendarError(f"ATTENDEE {prop.value[:80]!r}: {exc}") from None
-        partstat = prop.params.get("PARTSTAT", "NEEDS-ACTION").strip().upper()
+            raise CalendarError(f"ATTENDEE {value[:80]!r}: {exc}") from None
+        partstat = (_param(prop, "PARTSTAT") or "NEEDS-ACTION").strip().upper()
         if partstat not in _PARTSTATS:
             partstat = "NEEDS-ACTION"  # RFC 5545 §3.2.12: unknown values are NEEDS-ACTION
         delegated_to = _delegation(prop, "DELEGATED-TO") if partstat == "DELEGATED" else ""
@@ -357,7 +410,7 @@ def read_event(
                 method=method,
                 uid=uid,
                 email=email,
-                name=" ".join(_clean(prop.params.get("CN", "")).split())[:200],
+                name=" ".join(_clean(_param(prop, "CN")).split())[:200],
                 partstat=partstat,
                 sequence=sequence,
                 dtstamp=stamp,
@@ -366,10 +419,9 @@ def read_event(
                 # Google writes the note typed beside the buttons as a parameter of the
                 # attendee's own line; other clients use COMMENT (or Exchange DESCRIPTION).
                 comment=(
-                    _clean(prop.params.get("X-RESPONSE-COMMENT", ""))
-                    or _comment(event, email, calendar)
+                    _clean(_param(prop, "X-RESPONSE-COMMENT")) or _comment(event, email, calendar)
                 )[:2000],
-                guests=_guests(prop.params),
+                guests=_guests(prop),
                 proposed_start=proposed_start,
                 proposed_end=proposed_end,
             )
@@ -386,14 +438,15 @@ def read_calendar(
 ) -> Reading:
     """Read one calendar part: METHOD from the object, else from the Content-Type (imip.md 16)."""
     calendar = parse_calendar(raw, charset)
-    method = (calendar.value("METHOD") or content_method or "").strip().upper()
+    method = (_text(calendar.calendar.get("METHOD")) or content_method or "").strip().upper()
     if method not in ANSWER_METHODS:
         shown = f"METHOD:{method}" if method else "no METHOD"
         return Reading(method=method, problem=f"calendar with {shown}, not a reply")
     answers: list[Answer] = []
     seen: set[tuple[str, str]] = set()
     # The master event first: a RECURRENCE-ID override repeats the same attendee's answer.
-    events = sorted(calendar.children("VEVENT"), key=lambda e: e.first("RECURRENCE-ID") is not None)
+    children = [c for c in calendar.calendar.subcomponents if c.name == "VEVENT"]
+    events = sorted(children, key=lambda e: "RECURRENCE-ID" in e)
     if not events:
         return Reading(method=method, problem=f"METHOD:{method} without VEVENT")
     for event in events:
