@@ -207,7 +207,13 @@ def load_settings(
     env = os.environ if env is None else env
     name = config_path.name
     try:
-        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        # Notepad saves UTF-8 with a byte-order mark, which TOML does not allow (toml.io: "A TOML
+        # file must be a valid UTF-8 encoded Unicode document"): take it off, as Excel's is.
+        text = config_path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        raw = tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses once per nested table or array: a file nested thousands deep.
+        raise ConfigError(f"{name}: tables or lists are nested too deeply") from None
     except FileNotFoundError:
         raise ConfigError(
             f"{config_path}: not found; run inviter in the folder holding {CONFIG_NAME}, "
@@ -226,7 +232,6 @@ def load_settings(
     send = check.section(SendSettings, "send", raw.get("send", {}), overrides.get("send", {}))
     smtp = check.section(SmtpSettings, "smtp", raw.get("smtp", {}), overrides.get("smtp", {}))
     imap = check.section(ImapSettings, "imap", raw.get("imap", {}), overrides.get("imap", {}))
-    check.send_values(send)
     meetings = check.meetings(raw.get("meeting", []), config_path.parent / "templates")
     return Settings(
         config_path=config_path.resolve(),
@@ -338,20 +343,19 @@ class _Checker:
                 if not isinstance(value, bool):
                     raise ValueError
                 return value
-            if kind == "int":
-                if isinstance(value, bool) or not isinstance(value, int | str):
-                    raise ValueError
-                number = int(value)
-                if number < 0:
-                    raise ConfigError(f"{self.name}: {place}must not be negative")
-                return number
-            if kind == "float":
+            if kind in {"int", "float"}:
                 if isinstance(value, bool) or not isinstance(value, int | float | str):
                     raise ValueError
-                seconds = float(value)
-                if seconds < 0:
-                    raise ConfigError(f"{self.name}: {place}must not be negative")
-                return seconds
+                number = int(value) if kind == "int" else float(value)
+                low, high = _RANGES[key]
+                # NaN compares false with everything: "not low <= n <= high" catches it, and
+                # infinity, which would make a retry wait (or a send run) for ever.
+                if not low <= number <= high:
+                    raise ConfigError(
+                        f"{self.name}: {place}'{value}' is out of range; give a number from "
+                        f"{low:g} to {high:g}"
+                    )
+                return number
             if kind == "Path":
                 if not isinstance(value, str) or not value.strip():
                     raise ValueError
@@ -369,10 +373,6 @@ class _Checker:
         if reason:
             raise ConfigError(f"{self.name}: {place}{reason}")
         return value
-
-    def send_values(self, send: SendSettings) -> None:
-        if send.concurrency < 1:
-            raise self.fail("[send]: ", "concurrency: must be at least 1")
 
     def meetings(self, tables: Any, templates_dir: Path) -> tuple[Meeting, ...]:
         if not isinstance(tables, list):
@@ -449,6 +449,11 @@ class _Checker:
     def when(self, where: str, key: str, value: Any, timezone: str) -> datetime:
         if isinstance(value, datetime):
             moment: datetime = value
+            if not YEARS[0] <= moment.year <= YEARS[1]:
+                # Years 1 and 9999 overflow as soon as the time moves to UTC.
+                raise self.fail(
+                    where, f"{key}: the year {moment.year} is not between {YEARS[0]} and {YEARS[1]}"
+                )
             if moment.tzinfo is not None:
                 # An offset time is converted to the meeting's zone, where it is shown.
                 moment = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
@@ -481,6 +486,19 @@ class _Checker:
             values[key] = tuple(cast(list[str], items))
         return Audience(**values)
 
+
+# The numbers a key may take, ends included. Wider than any real use, narrow enough that none
+# can hang a run (retry_delay = nan never ended) or overflow a socket call (port = 99999).
+_RANGES: dict[str, tuple[float, float]] = {
+    "port": (1, 65535),
+    "concurrency": (1, 100),
+    "rate_per_minute": (0, 100_000),
+    "retries": (0, 20),
+    "retry_delay": (0, 3600),
+    "timeout": (0.1, 3600),
+}
+# The years a meeting may be in.
+YEARS = (1900, 2999)
 
 _CHOICES: dict[str, frozenset[str]] = {
     "transport": frozenset({"outbox", "smtp"}),
