@@ -14,6 +14,9 @@ import email_validator
 # C0 and C1 controls (tab included: it has no place in a name), DEL, and the characters that
 # str.splitlines() and some mail parsers treat as line ends: U+0085, U+2028, U+2029.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Unicode's bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how text
+# shows: "‮gpj.exe" reads as "exe.jpg", a name can show as another's. Nobody's name needs them.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # An encoded word in user text could be decoded into a newline by a later reader.
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
@@ -25,6 +28,12 @@ def unsafe_reason(value: str) -> str | None:
         char = match.group()
         names = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\t": "a tab"}
         return f"contains {names.get(char, f'the control character U+{ord(char):04X}')}"
+    bidi = _BIDI.search(value)
+    if bidi:
+        return (
+            f"contains the bidirectional control U+{ord(bidi.group()):04X}, which changes how "
+            "the text around it shows; type the text without it"
+        )
     if _ENCODED_WORD.search(value):
         return "contains an RFC 2047 encoded word (=?…?=); write the text itself"
     return None

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inviter.bokmal import meeting_place, meeting_when, region_label
+from inviter.cells import neutralise
 from inviter.collation import person_key, region_rank
 from inviter.config import Meeting, Settings
 from inviter.db import Database
@@ -45,7 +46,6 @@ CSV_COLUMNS = (
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel and
 # LibreOffice (tab and CR too, which they skip before looking); the full-width forms are folded
 # to these by some East Asian Excel versions. sending.md: exported cells starting with = + - @.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass(frozen=True)
@@ -148,11 +148,6 @@ def build_attendance(status: MeetingStatus, *, include_tentative: bool = False) 
     )
 
 
-def neutralize_cell(value: str) -> str:
-    """Return a CSV cell a spreadsheet will not run as a formula (a leading ``'``, per OWASP)."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
     """Return the list as CSV: for Excel (BOM, ``;``, CRLF) by default, else plain UTF-8.
 
@@ -176,7 +171,7 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
             a.rsvp,
             "yes" if a.forwarded else "",
         ]
-        writer.writerow([neutralize_cell(c) for c in cells])
+        writer.writerow([neutralise(c) for c in cells])
     return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
 
 

@@ -63,8 +63,6 @@ LIMITS: dict[str, int] = {
 }
 
 # Spreadsheets run a cell starting with one of these as a formula (sending.md, CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@")
-
 _PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*")
 
 
@@ -113,18 +111,6 @@ def show(value: str, limit: int = 60) -> str:
         for c in text
     )
     return f"'{escaped}'"
-
-
-def unneutralise(value: str) -> str:
-    """Undo export's formula guard: drop the apostrophe before =, +, - or @ (round trip)."""
-    if value.startswith("'") and value[1:2] in FORMULA_STARTS:
-        return value[1:]
-    return value
-
-
-def neutralise(value: str) -> str:
-    """Prefix an apostrophe to a cell a spreadsheet would run as a formula (sending.md)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def validate_contact(

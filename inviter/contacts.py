@@ -29,12 +29,12 @@ from typing import Any, TextIO
 from sqlalchemy import delete, insert, select, update
 
 from inviter.addresses import normalize_email
+from inviter.cells import neutralise
 from inviter.collation import person_key
 from inviter.contact_fields import (
     FIELDS,
     ContactFields,
     RawContact,
-    neutralise,
     show,
     validate_contact,
 )

@@ -25,7 +25,8 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from inviter.contact_fields import FIELDS, REQUIRED, RawContact, show, unneutralise
+from inviter.cells import unneutralise
+from inviter.contact_fields import FIELDS, REQUIRED, RawContact, show
 from inviter.errors import ContactError
 
 MAX_BYTES = 50 * 1024 * 1024

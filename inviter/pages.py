@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from inviter import bokmal
 from inviter.errors import TemplateError
@@ -34,9 +35,10 @@ ANSWER_LABELS = {
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment() -> ImmutableSandboxedEnvironment:
     """Return the Jinja2 environment of the report templates: strict, autoescaping."""
-    env = jinja2.Environment(
+    # The report's own templates, sandboxed all the same: one rule for every template.
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.PackageLoader("inviter", "report_templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

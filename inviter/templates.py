@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from inviter.addresses import unsafe_reason
@@ -128,7 +129,10 @@ class Templates:
 
     def __init__(self, templates_dir: Path) -> None:
         self.templates_dir = templates_dir.resolve()
-        self._env = jinja2.Environment(
+        # Sandboxed: a template is a file anyone with access to the folder can edit, and in a
+        # plain Environment "{{ cycler.__init__.__globals__.os.popen('id').read() }}" runs a
+        # command. The immutable sandbox also refuses list.append and the like.
+        self._env = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(self.templates_dir),
             undefined=_Undefined,
             # HTML escaping for the HTML part only: subjects and plain text show names as

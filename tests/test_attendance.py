@@ -15,8 +15,8 @@ from inviter.attendance import (
     attendance_table,
     build_attendance,
     markdown_cell,
-    neutralize_cell,
 )
+from inviter.cells import neutralise
 from inviter.collation import collation_key
 from inviter.config import Settings
 from inviter.contacts import add_contact
@@ -111,7 +111,7 @@ def test_norwegian_alphabetical_order() -> None:
     ],
 )
 def test_csv_cells_that_spreadsheets_would_run_are_neutralised(cell: str, safe: str) -> None:
-    assert neutralize_cell(cell) == safe
+    assert neutralise(cell) == safe
 
 
 def test_csv_for_norwegian_excel(seeded: Path, invoke: Invoke) -> None:

@@ -249,3 +249,51 @@ def test_the_python_api(tmp_path: Path) -> None:
     assert remove_contact(db, "OLA@example.org")
     assert not remove_contact(db, "ola@example.org")
     db.close()
+
+
+def test_full_width_formula_signs_are_neutralised_like_ascii_ones(
+    invoke: Invoke, project: Path
+) -> None:
+    # Excel reads ＝ (U+FF1D) as =; contacts export now guards it as attendance does.
+    invoke("contacts", "import", "contacts/troms.csv")
+    name = '\uff1dHYPERLINK("http://evil.example.org")'
+    added = invoke(
+        "contacts",
+        "add",
+        "--name",
+        name,
+        "--email",
+        "fw@example.org",
+        "--role",
+        "partner",
+        "--municipality",
+        "Tromsø",
+    )
+    assert added.exit_code == 0, added.output
+    exported = invoke("contacts", "export", "-o", "out.csv")
+    assert exported.exit_code == 0
+    rows = list(csv.reader(io.StringIO((project / "out.csv").read_text(encoding="utf-8-sig"))))
+    [row] = [r for r in rows if r[1] == "fw@example.org"]
+    assert row[0] == "'" + name
+    assert invoke("contacts", "import", "out.csv").exit_code == 0
+    listed = json.loads(invoke("contacts", "list", "--json").stdout)
+    assert [c["name"] for c in listed if c["email"] == "fw@example.org"] == [name]
+
+
+def test_a_name_with_a_bidirectional_override_is_refused(invoke: Invoke) -> None:
+    result = invoke(
+        "contacts",
+        "add",
+        "--name",
+        "Kari \u202eNordmann",
+        "--email",
+        "kari@example.org",
+        "--role",
+        "partner",
+        "--municipality",
+        "Tromsø",
+    )
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert "contains the bidirectional control U+202E" in line
+    assert line.startswith("Error: ")

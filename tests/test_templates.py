@@ -15,6 +15,7 @@ from inviter.dates import format_dates, format_when
 from inviter.errors import TemplateError
 from inviter.messages import Kind, Recipient
 from inviter.templates import MeetingView, Templates, paragraphs, tidy_text
+from tests.conftest import Invoke
 from tests.invitations_support import (
     BIBLIOTEKSJEFMOTE,
     ORGANIZER,
@@ -402,3 +403,26 @@ def test_paragraphs_filter_escapes_and_breaks() -> None:
         '<p style="margin:0 0 16px 0;">a &lt;b&gt;<br>\nc</p>\n'
         '<p style="margin:0 0 16px 0;">d &amp; e</p>'
     )
+
+
+def test_a_template_cannot_reach_python_internals(project: Path, invoke: Invoke) -> None:
+    # In a plain Jinja2 Environment this runs a shell command; sandboxed, it is a template
+    # error naming the file and line, found before anything is sent.
+    body = project / "templates" / "temamote" / "nb" / "body.txt"
+    marker = project / "pwned"
+    body.write_text(
+        "{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}\n",
+        encoding="utf-8",
+    )
+    assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
+    for command in (
+        ["preview", "--meeting", "temamote-tromso"],
+        ["send", "--meeting", "temamote-tromso"],
+    ):
+        result = invoke(*command)
+        assert result.exit_code == 2, result.output
+        [line] = result.stderr.splitlines()
+        assert line.startswith("Error: templates/temamote/nb/body.txt: line 1: ")
+        assert "unsafe" in line
+    assert not marker.exists()
+    assert not (project / "outbox").exists()
