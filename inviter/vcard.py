@@ -150,32 +150,44 @@ def _decode(prop: Property, where: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+# Properties holding pictures, sounds or keys: megabytes of base64 that no field is read from.
+_BINARY = frozenset({b"PHOTO", b"LOGO", b"SOUND", b"KEY"})
+
+
 def _content_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """Yield unfolded content lines, as bytes, with the line each starts on.
 
     Unfolded before decoding: some exporters fold inside a UTF-8 sequence, which RFC 6350 §3.2
-    says they should not do.
+    says they should not do. Linear in the file's size: folds are collected and joined once (a
+    4 MB PHOTO is 55,000 folds; joining them one by one took 43 s), and the binary properties
+    no contact field comes from (PHOTO, LOGO, SOUND, KEY) are skipped as they are read.
     """
-    start, current = 0, b""
+    start, pieces, skipping, quoted_printable = 0, [], False, False
     with path.open("rb") as stream:
         for number, physical in enumerate(stream, start=1):
             text = physical.rstrip(b"\r\n")
             if number == 1:
                 text = text.removeprefix(b"\xef\xbb\xbf")
             if text[:1] in (b" ", b"\t") and start:
-                current += text[1:]  # a fold is CRLF plus one space or tab
+                if not skipping:
+                    pieces.append(text[1:])  # a fold is CRLF plus one space or tab
                 continue
             # vCard 2.1 quoted-printable soft line break: "=" at the end, next line continues.
-            if current.endswith(b"=") and b"QUOTED-PRINTABLE" in current.split(b":")[0].upper():
-                current = current[:-1] + text
+            if quoted_printable and pieces and pieces[-1].endswith(b"="):
+                pieces[-1] = pieces[-1][:-1]
+                pieces.append(text)
                 continue
-            if current:
-                yield start, current
-            start, current = number, text
+            if pieces and not skipping:
+                yield start, b"".join(pieces)
+            start, pieces = number, [text]
+            head = text.split(b":", 1)[0].upper()
+            name = head.split(b";", 1)[0].rpartition(b".")[2]
+            skipping = name in _BINARY
+            quoted_printable = b"QUOTED-PRINTABLE" in head
             if not text.strip():
-                start, current = 0, b""  # blank lines (Outlook puts one after a photo)
-    if current:
-        yield start, current
+                start, pieces = 0, []  # blank lines (Outlook puts one after a photo)
+    if pieces and not skipping:
+        yield start, b"".join(pieces)
 
 
 def _decoded(path: Path, where: str) -> Iterator[tuple[int, str]]:
