@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -636,6 +637,11 @@ _meeting_option = click.option(
     metavar="N",
     help="At most N messages in any 60 seconds, 0 for no limit (overrides [send]).",
 )
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Answer yes to every question (for scripts): resend to those who may have it.",
+)
 @pass_app
 def send(
     app: AppContext,
@@ -644,6 +650,7 @@ def send(
     to: tuple[str, ...],
     concurrency: int | None,
     rate: int | None,
+    yes: bool,
 ) -> None:
     """Invite everyone in the audience who has not got the current version.
 
@@ -674,9 +681,31 @@ def send(
             dry_run=dry_run,
             password_prompt=None if dry_run else _password_prompt(),
             progress=view,
+            resend=partial(_resend, settings.send.transport == "smtp" and not yes),
         ),
         "Sending",
     )
+
+
+def _resend(ask: bool, emails: list[str]) -> bool:
+    """Name who may get a second copy; at a terminal over SMTP, ask whether to send it.
+
+    SPEC: without a terminal send goes ahead (it only sends what is missing), naming them first.
+    """
+    shown = ", ".join(emails[:20]) + (f" and {len(emails) - 20} more" if len(emails) > 20 else "")
+    click.echo(
+        f"{len(emails)} may have this invitation already (an earlier run lost the server's "
+        f"answer, or was stopped while it was on the wire): {shown}",
+        err=True,
+    )
+    if not ask or not sys.stdin.isatty():
+        click.echo(
+            "Sending it to them again, with the same Message-ID: a second copy updates the "
+            "same calendar entry.",
+            err=True,
+        )
+        return True
+    return click.confirm("Send it to them again?", default=False, err=True)
 
 
 @cli.command("cancel")

@@ -43,3 +43,9 @@ class PartialFailure(InviterError):
     """The command did its work, but some items failed; each was reported already."""
 
     exit_code = 1
+
+
+class StoppedAfterSending(InviterError):
+    """A run stopped by an error after some messages had left: not "nothing was sent"."""
+
+    exit_code = 1

@@ -22,6 +22,9 @@ class Job:
     render: Callable[[], bytes]
     attempts: int = 0
     possible_duplicate: bool = False
+    # The attempt whose answer was lost after the data (0: none yet). One more attempt is made
+    # after it, and no other: a server that drops after every DATA gave each person six copies.
+    uncertain_at: int = 0
     _data: bytes | None = field(default=None, repr=False)
     _rendering: Future[bytes] | None = field(default=None, repr=False)
 

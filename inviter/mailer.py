@@ -12,10 +12,12 @@ What each answer does (RFC 5321 §4.2, sending.md):
   at most ``retries`` times. 421/432/454 also close this connection and lower the number of
   connections by one.
 - a connection lost (or stalled past the timeout) after the data: the message may have been
-  delivered. It is retried with the SAME bytes and Message-ID, so the worst case is a flagged
-  duplicate that updates the same calendar entry; losing an invitation is worse than a
+  delivered. It is retried once with the SAME bytes and Message-ID, so the worst case is a
+  flagged duplicate that updates the same calendar entry; losing an invitation is worse than a
   duplicate that changes nothing (sending.md: "no losses and a small, bounded, flagged number
-  of duplicates"). If the retries run out it ends "uncertain" and is reported.
+  of duplicates"). If that one retry fails too, whatever the reason, it ends "uncertain" and
+  is reported, never sent a third time (a server dropping after every DATA got six copies to
+  each person with retries = 5).
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class Mailer:
         self._fatal: str | None = None
         self._alive = 0
         self._fresh: set[int] = set()  # ids of connections that have carried no message yet
+        # Recipients whose message may have left and whose outcome is not recorded yet: on the
+        # wire, or answered but not yet written down. If the run dies, these are the ones that
+        # may hold a message the database does not know of.
+        self.in_doubt: set[str] = set()
 
     async def __aenter__(self) -> Mailer:
         self._first = await self._open()
@@ -205,6 +211,7 @@ class Mailer:
         job.attempts += 1
         try:
             async with self.limiter.slot():
+                self.in_doubt.add(job.recipient)
                 accepted = await connection.send(self.sender, job.recipient, data)
         except DeliveryError as exc:
             if exc.permanent:
@@ -231,8 +238,9 @@ class Mailer:
                 # and the close can arrive before the 432 is read. The pool shrinks, as on 432.
                 self.allowed = max(1, min(self.allowed, self._alive - 1))
             self._fresh.discard(id(connection))
-            if exc.uncertain:
+            if exc.uncertain and not job.possible_duplicate:
                 job.possible_duplicate = True
+                job.uncertain_at = job.attempts
             await self._retry_or_fail(job, queue, None, exc.reason)
             return None
         self._fresh.discard(id(connection))
@@ -243,7 +251,8 @@ class Mailer:
         return connection
 
     async def _retry_or_fail(self, job: Job, queue: JobQueue, code: int | None, why: str) -> None:
-        if job.attempts <= self.retries and self._fatal is None:
+        once_more = not job.possible_duplicate or job.attempts == job.uncertain_at
+        if job.attempts <= self.retries and self._fatal is None and once_more:
             await self._report(Outcome(job, PENDING, code, why, final=False))
             await queue.retry(job, self.backoff(job.attempts))
             return
@@ -254,7 +263,7 @@ class Mailer:
         if status == FAILED and job.possible_duplicate:
             # An earlier attempt's answer was lost after the data: it may have arrived.
             status = UNCERTAIN
-            response = f"{response}; an earlier attempt may have been delivered"
+            response = f"{response}; may have been delivered, not sent again"
         await self._report(Outcome(job, status, code, response, final=True))
         job._data = None  # the bytes served the retries; kept, they grow with the audience
         job._rendering = None
@@ -264,3 +273,4 @@ class Mailer:
         result = self.on_outcome(outcome)
         if inspect.isawaitable(result):
             await result
+        self.in_doubt.discard(outcome.job.recipient)  # recorded: the database knows

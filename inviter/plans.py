@@ -15,7 +15,7 @@ loading the whole audience as ORM objects made memory grow 2.4 KiB a contact).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import select
@@ -37,6 +37,7 @@ from inviter.messages import Recipient
 from inviter.models import (
     CANCEL,
     FAILED,
+    PENDING,
     REMINDER,
     REQUEST,
     SENT,
@@ -141,7 +142,11 @@ def plan_request(
     to: list[str],
     mode: Mode,
     early: Early | None = None,
+    *,
+    hold: Collection[str] = (),
 ) -> Plan:
+    """Plan the invitation: who lacks the current version. ``hold``: of those who may have it
+    already (``Plan.resending``), the ones not to send again this time."""
     state = get_state(session, meeting)
     if state is not None and state.cancelled:
         raise InputError(
@@ -159,6 +164,7 @@ def plan_request(
     plan = Plan("request", uid, sequence)
     targets = Targets(session, settings, state, plan, mode, early)
     earlier = _index(rows, REQUEST, sequence)
+    doubtful = _maybe_delivered(earlier.values(), settings.send.concurrency)
     left = set(invited)  # what remains after the walk has left the audience
     wanted = set(to)
     for contact_id, recipient in _audience(session, meeting):
@@ -174,11 +180,30 @@ def plan_request(
             plan.skipped.append(email)
         elif row is not None and _permanent(row) and not to:
             plan.failed_before.append(_result(row))
+        elif email in doubtful and email in hold:
+            plan.held_back.append(email)
         else:
+            if email in doubtful:
+                plan.resending.append(email)
             targets.add(recipient, row, contact_id)
     targets.flush()
     plan.left_audience = sorted(left)
     return plan
+
+
+def _maybe_delivered(rows: Iterable[Delivery], concurrency: int) -> set[str]:
+    """Return who may have this version already although their row does not say sent.
+
+    Uncertain rows: the server's answer was lost after the data. Pending rows are those an
+    interrupted run never finished: one with attempts made was on the wire; of the untried
+    ones, messages go out in row order, so only the first ``concurrency`` can have been in
+    flight when the run stopped (sending.md: at most one unrecorded message a connection).
+    """
+    uncertain = {r.email for r in rows if r.status == UNCERTAIN}
+    pending = sorted((r for r in rows if r.status == PENDING), key=lambda r: r.id)
+    tried = {r.email for r in pending if r.attempts}
+    untried = [r.email for r in pending if not r.attempts][:concurrency]
+    return uncertain | tried | set(untried)
 
 
 def _check_to(session: Session, to: list[str], meeting: Meeting) -> None:

@@ -31,6 +31,8 @@ class SendReport:
     uninvited: list[str] = field(default_factory=list)
     rendered: int = 0
     planned: list[str] = field(default_factory=list)  # a dry run's recipients
+    resending: list[str] = field(default_factory=list)  # may have it already; sent again
+    held_back: list[str] = field(default_factory=list)  # may have it already; not sent again
 
     def add(self, result: RecipientResult) -> None:
         """Count one recipient's final outcome; keep it whole if it is worth telling about."""
@@ -93,8 +95,9 @@ def describe_report(report: SendReport) -> str:
     uncertain = [r for r in report.noted if r.status == UNCERTAIN]
     if uncertain:
         lines.append(
-            f"  uncertain: {len(uncertain)} (the answer was lost after the message went out; "
-            "the next run sends it again with the same Message-ID)"
+            f"  uncertain: {len(uncertain)} (the answer was lost after the message went out, "
+            "so it may have been delivered; not sent again: the next send names them and, at "
+            "a terminal, asks before sending again, with the same Message-ID)"
         )
         lines += [f"    {r.email}: {r.response}" for r in uncertain]
     if report.duplicates:
@@ -118,6 +121,12 @@ def describe_report(report: SendReport) -> str:
     if report.uninvited:
         lines.append(f"  uninvited earlier, not sent: {len(report.uninvited)}")
         lines += [f"    {email}" for email in report.uninvited]
+    if report.held_back:
+        lines.append(
+            f"  may have it already, not sent again: {len(report.held_back)} "
+            f"(inviter send --meeting {report.meeting} --yes sends it to them)"
+        )
+        lines += [f"    {email}" for email in report.held_back]
     if report.transport == "outbox" and report.finished:
         lines.append(
             f"Nothing left this machine: the messages are files in {report.destination} "

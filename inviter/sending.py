@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from inviter.config import Meeting, Settings
 from inviter.credentials import PasswordPrompt, resolve_credentials
 from inviter.db import Database
+from inviter.errors import DatabaseError, StoppedAfterSending
 from inviter.jobs import Job, Outcome
 from inviter.mailer import Mailer
 from inviter.messages import Kind, Recipient, build_message, new_message_id
@@ -74,15 +75,30 @@ async def send_invitations(
     progress: Callable[[Progress], None] | None = None,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
+    resend: Callable[[list[str]], bool] | None = None,
 ) -> SendReport:
-    """Invite everyone in the audience who lacks the current version (or the ``to`` ones)."""
+    """Invite everyone in the audience who lacks the current version (or the ``to`` ones).
+
+    ``resend`` is shown who may have the invitation already (an earlier run lost the answer
+    or was stopped with their message on the wire) before anything is sent, and says whether
+    to send it to them again; without it they are sent again.
+    """
     meeting = settings.meeting(slug)
     wanted = addresses(to)
+    held: set[str] = set()
 
     def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
-        return plan_request(session, settings, meeting, wanted, mode, early)
+        return plan_request(session, settings, meeting, wanted, mode, early, hold=held)
 
-    return await _run(settings, db, meeting, plan, dry_run, password_prompt, progress, now, env)
+    def review(draft: Plan) -> bool:
+        if resend is None or not draft.resending or resend(draft.resending):
+            return False
+        held.update(draft.resending)
+        return True  # planned again without them
+
+    return await _run(
+        settings, db, meeting, plan, dry_run, password_prompt, progress, now, env, review
+    )
 
 
 async def cancel_meeting(
@@ -138,8 +154,9 @@ async def _run(
     progress: Callable[[Progress], None] | None,
     now: datetime | None,
     env: Mapping[str, str] | None,
+    review: Callable[[Plan], bool] | None = None,
 ) -> SendReport:
-    args = (settings, db, meeting, planner, dry_run, password_prompt, progress, now, env)
+    args = (settings, db, meeting, planner, dry_run, password_prompt, progress, now, env, review)
     if dry_run:
         return await _attempt(*args)
     # Two runs at once would each send to the other's pending recipients (a row stays pending
@@ -162,13 +179,17 @@ async def _attempt(
     progress: Callable[[Progress], None] | None,
     now: datetime | None,
     env: Mapping[str, str] | None,
+    review: Callable[[Plan], bool] | None = None,
 ) -> SendReport:
     templates = Templates(settings.templates_dir)
     templates.check(meeting, settings.organizer)  # a template error stops here: nothing sent
     now = now or utcnow()
-    with db.session() as session:
+    with db.reading() as session:
         # Bad --to and the like are reported before connecting; only a dry run keeps the targets.
         draft = planner(session, "list" if dry_run else "check")
+    if not dry_run and review is not None and review(draft):
+        with db.reading() as session:
+            draft = planner(session, "check")
     name = settings.send.transport
     report = SendReport(
         meeting=meeting.slug,
@@ -181,6 +202,8 @@ async def _attempt(
         failed_before=draft.failed_before,
         left_audience=draft.left_audience,
         uninvited=draft.uninvited,
+        resending=draft.resending,
+        held_back=draft.held_back,
     )
 
     def build(recipient: Recipient, kind: Kind, uid: str, sequence: int, message_id: str) -> bytes:
@@ -278,22 +301,36 @@ async def _attempt(
                 yield message(plan, row)
 
     send = settings.send
-    async with (
-        Recorder(db) as recorder,
-        Mailer(
-            transport,
-            sender=settings.organizer.email,
-            concurrency=send.concurrency,
-            rate_per_minute=send.rate_per_minute,
-            retries=send.retries,
-            retry_delay=send.retry_delay,
-            on_outcome=record,
-        ) as mailer,
-    ):
-        # The check's count sizes the pool; the write (in jobs) finds the same targets, as one
-        # run of a meeting at a time holds the send lock.
-        await mailer.deliver(jobs(), total=draft.total)
+    mailer = Mailer(
+        transport,
+        sender=settings.organizer.email,
+        concurrency=send.concurrency,
+        rate_per_minute=send.rate_per_minute,
+        retries=send.retries,
+        retry_delay=send.retry_delay,
+        on_outcome=record,
+    )
+    try:
+        async with Recorder(db) as recorder, mailer:
+            # The check's count sizes the pool; the write (in jobs) finds the same targets, as
+            # one run of a meeting at a time holds the send lock.
+            await mailer.deliver(jobs(), total=draft.total)
+    except DatabaseError as exc:
+        if not report.finished and not mailer.in_doubt:
+            raise  # nothing left the machine: exit 2 is the truth
+        raise _stopped(exc, report, mailer.in_doubt) from None
     return report
+
+
+def _stopped(exc: DatabaseError, report: SendReport, in_doubt: set[str]) -> StoppedAfterSending:
+    """Say that a run stopped by the database had sent mail already, and to whom maybe."""
+    doubt = ", ".join(sorted(in_doubt)) or "none"
+    return StoppedAfterSending(
+        f"{exc}; some messages had already left: {report.count(SENT)} recorded as sent; not "
+        f"recorded, may have left: {doubt}. Run the same command again once the database can "
+        "be written: those recorded are skipped, the others are named and sent again with the "
+        "same Message-ID"
+    )
 
 
 # Pending rows read back per transaction: a few hundred keep memory flat and the reads rare.

@@ -50,6 +50,10 @@ class Plan:
     failed_before: list[RecipientResult] = field(default_factory=list)
     left_audience: list[str] = field(default_factory=list)
     uninvited: list[str] = field(default_factory=list)
+    # Sent again although they may have it: an earlier run lost the server's answer after the
+    # data (uncertain), or was stopped while their message was on the wire (still pending).
+    resending: list[str] = field(default_factory=list)
+    held_back: list[str] = field(default_factory=list)  # of those, not sent again (asked: no)
 
 
 @dataclass(frozen=True)

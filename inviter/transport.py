@@ -354,6 +354,14 @@ def _connect_failure(exc: BaseException, where: str, username: str) -> Connectio
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return ConnectionFailure(f"{where}: the server answered {exc.code} {exc.message}")
+    if "AUTH EXTENSION IS NOT SUPPORTED" in str(exc).upper():
+        # aiosmtplib's text goes on "Try connecting via TLS (or STARTTLS)", which misleads on a
+        # server that offers no login at all (RFC 4954: no AUTH in its EHLO answer).
+        return ConnectionFailure(
+            f"{where}: the server offers no login (no AUTH in its EHLO answer), so '{username}' "
+            "cannot log in; remove [smtp] username for a server that needs none, or use "
+            'security = "starttls" or "tls" if it offers AUTH only over TLS'
+        )
     if "STARTTLS" in str(exc).upper():
         return ConnectionFailure(
             f"{where}: the server does not offer STARTTLS; refusing to send in plain text "

@@ -291,6 +291,7 @@ class SmtpServer:
         tls: str = "none",  # "none", "starttls" or "tls"
         certificates: Certificates | None = None,
         auth: bool = False,
+        offer_auth: bool = True,
     ) -> None:
         self.handler = handler
         self.port = free_port()
@@ -301,7 +302,8 @@ class SmtpServer:
             "auth_required": auth,
             # aiosmtpd only knows STARTTLS as "TLS" (with implicit TLS it would hide AUTH);
             # plain-text AUTH only where the test is about something else than TLS.
-            "auth_require_tls": tls == "starttls",
+            # Without TLS, requiring it for AUTH hides AUTH from EHLO: a server with no login.
+            "auth_require_tls": tls == "starttls" or not offer_auth,
             "authenticator": handler.authenticator,
             "ready_timeout": 10.0,
         }

@@ -228,7 +228,7 @@ def test_drop_after_data_every_time_ends_uncertain() -> None:
     assert run.statuses() == {0: UNCERTAIN, 1: SENT}
     assert run.final[0].response == (
         "the server closed the connection during DATA (after 2 attempts); "
-        "an earlier attempt may have been delivered"
+        "may have been delivered, not sent again"
     )
     assert len(handler.to("p0@example.org")) == 2
 

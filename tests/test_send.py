@@ -313,15 +313,18 @@ def test_uncertain_is_reported_and_sent_again_next_run(folder: Path, invoke: Inv
     handler.drop_after_data("aile@example.org", times=3)
     with SmtpServer(handler) as server:
         first = invoke("send", "--meeting", MEETING, env=smtp_env(server))
+        assert len(handler.to("aile@example.org")) == 2  # one retry after an uncertain drop
         second = invoke("send", "--meeting", MEETING, env=smtp_env(server))
     assert first.exit_code == 1
     assert (
-        "  uncertain: 1 (the answer was lost after the message went out; the next run sends it "
-        "again with the same Message-ID)\n"
-        "    aile@example.org: the server closed the connection during DATA (after 3 attempts); "
-        "an earlier attempt may have been delivered\n"
+        "  uncertain: 1 (the answer was lost after the message went out, so it may have been "
+        "delivered; not sent again: the next send names them and, at a terminal, asks before "
+        "sending again, with the same Message-ID)\n"
+        "    aile@example.org: the server closed the connection during DATA (after 2 attempts); "
+        "may have been delivered, not sent again\n"
     ) in first.stdout
     assert second.exit_code == 0
+    assert "1 may have this invitation already" in second.stderr  # named before sending
     copies = handler.to("aile@example.org")
     assert len(copies) == 4
     assert len({c.message_id for c in copies}) == 1
