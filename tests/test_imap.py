@@ -127,9 +127,7 @@ def test_move_to_moves_handled_replies_over_starttls(
         ca_file=str(dovecot.ca_path),
         move_to="Svar på invitasjoner",
     )
-    dovecot.deliver(
-        [sample("thunderbird-tentative.eml"), NEWSLETTER, sample("guest-accepted.eml")]
-    )
+    dovecot.deliver([sample("thunderbird-tentative.eml"), NEWSLETTER, sample("guest-accepted.eml")])
     result = invoke("rsvp", "fetch", env=PASSWORD_ENV)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
