@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from sqlalchemy import select
 
-from inviter.models import SENT, UNCERTAIN
+from inviter.models import PENDING, SENT, UNCERTAIN, Delivery
 
 from .conftest import Invoke
 from .sending_support import (
@@ -171,3 +172,26 @@ def test_a_username_for_a_server_that_offers_no_login_says_so(folder: Path, invo
         'or use security = "starttls" or "tls" if it offers AUTH only over TLS\n'
     )
     assert handler.messages == []
+
+
+def test_after_a_kill_the_resumed_run_names_who_may_get_two_copies(
+    folder: Path, invoke: Invoke
+) -> None:
+    # The rows a run killed mid-send leaves: pending, one tried (its attempt recorded), the
+    # rest untried. Messages go out in row order, so with 2 connections only the tried one and
+    # the first 2 untried can have been on the wire; the others are sent for the first time.
+    assert invoke("send", "--meeting", MEETING).exit_code == 0  # rows, then made "killed"
+    db = open_db(folder)
+    with db.session() as session:
+        rows = session.scalars(select(Delivery).order_by(Delivery.id)).all()
+        for row in rows:
+            row.status, row.attempts = PENDING, 0
+        rows[3].attempts = 1
+    db.close()
+    result = invoke("send", "--meeting", MEETING, env={"INVITER_SEND_CONCURRENCY": "2"})
+    assert result.exit_code == 0, result.output
+    named = sorted([rows[0].email, rows[1].email, rows[3].email])
+    assert result.stderr.startswith(
+        f"3 may have this invitation already (an earlier run lost the server's answer, or was "
+        f"stopped while it was on the wire): {', '.join(named)}\n"
+    )
