@@ -125,13 +125,19 @@ def build_message(
     now: datetime,
     message_id: str,
     templates: Templates,
+    previous: Meeting | None = None,
 ) -> bytes:
-    """The exact message bytes (CRLF, 7-bit) as SMTP DATA gets them and the outbox stores them."""
+    """The exact message bytes (CRLF, 7-bit) as SMTP DATA gets them and the outbox stores them.
+
+    ``previous``: for an update, the version it replaces (the text says what changed).
+    """
     if not _MESSAGE_ID.fullmatch(message_id):
         raise InputError(f"Message-ID {message_id!r} is not <local@domain>")
     to = mailbox(recipient.name, recipient.email)
     safe = Recipient(**{**recipient.__dict__, "name": to.display_name})
-    rendered = templates.render(meeting, organizer, safe, kind=kind, sequence=sequence)
+    rendered = templates.render(
+        meeting, organizer, safe, kind=kind, sequence=sequence, previous=previous
+    )
     build = build_cancel if kind == "cancel" else build_request
     calendar = serialize(
         build(meeting, organizer, safe.email, safe.name, uid=uid, sequence=sequence, now=now)

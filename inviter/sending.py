@@ -33,6 +33,7 @@ from inviter.db import Database
 from inviter.errors import DatabaseError, StoppedAfterSending
 from inviter.jobs import Job, Outcome
 from inviter.mailer import Mailer
+from inviter.meetings import get_state
 from inviter.messages import Kind, Recipient, build_message, new_message_id
 from inviter.models import SENT, Contact, Delivery, utcnow
 from inviter.plans import addresses, plan_cancel, plan_reminder, plan_request
@@ -41,6 +42,7 @@ from inviter.run_report import SendReport
 from inviter.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult
 from inviter.templates import Templates
 from inviter.transport import OutboxTransport, SmtpTransport, Transport
+from inviter.versions import previous_version
 
 DUPLICATE_NOTE = "possible duplicate: an earlier attempt's answer was lost after the data"
 
@@ -187,6 +189,9 @@ async def _attempt(
     with db.reading() as session:
         # Bad --to and the like are reported before connecting; only a dry run keeps the targets.
         draft = planner(session, "list" if dry_run else "check")
+        state = get_state(session, meeting)
+        # An update says what changed since the version before it (SPEC, second edition).
+        previous = previous_version(session, state, meeting) if state else None
     if not dry_run and review is not None and review(draft):
         with db.reading() as session:
             draft = planner(session, "check")
@@ -217,6 +222,7 @@ async def _attempt(
             now=now,
             message_id=message_id,
             templates=templates,
+            previous=previous if kind == "request" else None,
         )
 
     if dry_run:

@@ -8,9 +8,10 @@ have falls back to ``nb``. One set serves invitations, reminders and cancellatio
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
@@ -24,6 +25,7 @@ from inviter.config import Meeting, Organizer
 from inviter.dates import format_date, format_dates, format_time, format_when
 from inviter.errors import TemplateError
 from inviter.messages import Kind, Recipient
+from inviter.versions import changed_fields, details_of
 
 KINDS: tuple[Kind, ...] = ("request", "reminder", "cancel")
 DEFAULT_LANGUAGE = "nb"
@@ -206,12 +208,19 @@ class Templates:
         *,
         kind: Kind,
         sequence: int = 0,
+        previous: Meeting | None = None,
     ) -> Rendered:
-        """Render subject, plain text and HTML for one recipient; raise TemplateError."""
+        """Render subject, plain text and HTML for one recipient; raise TemplateError.
+
+        ``previous``: the version this update replaces, so the text can say what changed,
+        old and new (SPEC, second edition), and ask again when the change is material.
+        """
         language = self.language_of(meeting.template, recipient.language)
-        view = self._views.get((meeting, language))
-        if view is None:
-            view = self._views[(meeting, language)] = MeetingView.of(meeting, language)
+        view = self._view(meeting, language)
+        update = kind == "request" and sequence > 0
+        changes = (
+            changed_fields(details_of(previous), details_of(meeting)) if previous and update else []
+        )
         context = {
             "meeting": view,
             "recipient": recipient,
@@ -219,7 +228,11 @@ class Templates:
             "kind": kind,
             "sequence": sequence,
             # imip.md 10: a request with a higher SEQUENCE is an update of an earlier one.
-            "update": kind == "request" and sequence > 0,
+            "update": update,
+            "previous": self._view(previous, language) if previous and update else None,
+            "changes": changes,
+            # RFC 5546 §2.1.4: a new time, place or link asks every attendee again.
+            "ask_again": bool({"time", "location", "online_url"} & set(changes)),
             "language": language,
         }
         subject_name = self.template_name(meeting.template, language, "subject.txt")
@@ -239,6 +252,12 @@ class Templates:
         html = self._render(self.template_name(meeting.template, language, "body.html"), context)
         return Rendered(subject=subject, text=tidy_text(text), html=html.strip() + "\n")
 
+    def _view(self, meeting: Meeting, language: str) -> MeetingView:
+        view = self._views.get((meeting, language))
+        if view is None:
+            view = self._views[(meeting, language)] = MeetingView.of(meeting, language)
+        return view
+
     def check(self, meeting: Meeting, organizer: Organizer) -> None:
         """Render every template the meeting may use (each language, each kind) with a sample recipient; raise TemplateError naming template file, line and variable."""  # noqa: E501
         for language in self.languages(meeting.template):
@@ -246,6 +265,17 @@ class Templates:
             for kind in KINDS:
                 self.render(meeting, organizer, sample, kind=kind, sequence=0)
             self.render(meeting, organizer, sample, kind="request", sequence=1)
+            # An update that changed everything: every "what changed" line is rendered once.
+            earlier = dataclasses.replace(
+                meeting,
+                start=meeting.start - timedelta(days=1),
+                end=meeting.end - timedelta(days=1),
+                location=f"{meeting.location} (før)",
+                online_url=meeting.online_url and f"{meeting.online_url}-old",
+                title=f"{meeting.title} (før)",
+                description=f"{meeting.description} (før)",
+            )
+            self.render(meeting, organizer, sample, kind="request", sequence=1, previous=earlier)
 
     def _render(self, name: str, context: dict[str, Any]) -> str:
         try:

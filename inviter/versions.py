@@ -9,8 +9,10 @@ but keeps the answers. Each version's details are kept, so an update can say wha
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -109,3 +111,31 @@ def changed_fields(old: dict[str, str], new: dict[str, str]) -> list[str]:
         found.append("time")
     found += [k for k in ("location", "online_url", "title", "description") if old[k] != new[k]]
     return found
+
+
+def as_of(meeting: Meeting, details: dict[str, str]) -> Meeting:
+    """Return the meeting as one stored version of its invitation described it."""
+    return dataclasses.replace(
+        meeting,
+        start=datetime.fromisoformat(details["start"]),
+        end=datetime.fromisoformat(details["end"]),
+        timezone=details["timezone"],
+        location=details["location"],
+        online_url=details["online_url"],
+        title=details["title"],
+        description=details["description"],
+    )
+
+
+def previous_version(session: Session, state: MeetingState, meeting: Meeting) -> Meeting | None:
+    """Return the version sent before the config's one, for an update to say what changed.
+
+    None when nothing was sent before, or when that version's details were not kept (sent
+    by release 1): the update then says only that the invitation changed.
+    """
+    versions = stored_versions(session, state)
+    current = details_of(meeting)
+    for sequence in sorted(versions, reverse=True):
+        if versions[sequence] != current:
+            return as_of(meeting, versions[sequence])
+    return None

@@ -6,8 +6,10 @@ would change it; status, meetings list, attendance and report must all tell the 
 
 from __future__ import annotations
 
+import email
 import json
 import tomllib
+from email.message import Message
 from pathlib import Path
 
 from tests.conftest import Invoke
@@ -57,6 +59,22 @@ def person(doc: dict[str, object], email: str) -> dict[str, object]:
     return found
 
 
+def latest_text(project: Path, address: str) -> str:
+    """The plain text of the newest message the outbox holds for ``address``."""
+    found: list[tuple[float, Message]] = []
+    for path in (project / "outbox" / "new").iterdir():
+        message = email.message_from_bytes(path.read_bytes())
+        if address in str(message["To"]):
+            found.append((path.stat().st_mtime_ns, message))
+    _when, newest = max(found, key=lambda item: item[0])
+    for part in newest.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("no text part")
+
+
 def listed(invoke: Invoke) -> dict[str, object]:
     result = invoke("meetings", "list", "--json")
     assert result.exit_code == 0
@@ -82,6 +100,14 @@ def test_a_new_time_asks_everyone_again(project: Path, invoke: Invoke) -> None:
     result = invoke("send", "--meeting", MEETING)
     assert result.exit_code == 0
     assert "SEQUENCE 1" in result.stdout
+    # The update says what changed, old and new, and asks for an answer again.
+    text = " ".join(latest_text(project, ELLE).split())
+    assert (
+        "Nytt tidspunkt: torsdag 10. november 2022 kl. 10.00–15.00 "
+        "(før: onsdag 9. november 2022 kl. 10.00–15.00)."
+    ) in text
+    assert "ber vi deg svare på nytt" in text
+    assert "trenger du ikke gjøre noe mer" not in text
     doc = status(invoke)
     assert (doc["changed"], doc["accepted"], doc["declined"], doc["answered_earlier"]) == (
         False,
@@ -111,6 +137,9 @@ def test_a_new_description_keeps_the_answers(project: Path, invoke: Invoke) -> N
     result = invoke("send", "--meeting", MEETING)
     assert result.exit_code == 0
     assert "SEQUENCE 1" in result.stdout  # sent, so calendars show the new text
+    text = " ".join(latest_text(project, ELLE).split())
+    assert "Beskrivelsen er endret." in text
+    assert "Har du allerede svart, trenger du ikke gjøre noe mer." in text  # answers stand
     doc = status(invoke)
     assert (doc["changed"], doc["accepted"], doc["answered_earlier"]) == (False, 1, 0)
     assert person(doc, ELLE)["earlier_rsvp"] is None
