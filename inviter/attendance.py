@@ -61,6 +61,9 @@ class Attendee:
     title: str
     rsvp: str  # "accepted", or "tentative" when the list includes them
     forwarded: bool
+    # The answer was to an earlier version (before a change of time, place or link): listed
+    # only with --include-earlier, and marked.
+    earlier: bool = False
 
     @property
     def tentative(self) -> bool:
@@ -85,6 +88,7 @@ class Attendance:
     cancelled: bool
     include_tentative: bool
     attendees: tuple[Attendee, ...]
+    include_earlier: bool = False
 
     @property
     def accepted(self) -> int:
@@ -121,30 +125,44 @@ def clean(text: str) -> str:
     ).strip()
 
 
-def build_attendance(status: MeetingStatus, *, include_tentative: bool = False) -> Attendance:
-    """Return who accepted (and, on request, who answered tentative), sorted for a list."""
+def build_attendance(
+    status: MeetingStatus, *, include_tentative: bool = False, include_earlier: bool = False
+) -> Attendance:
+    """Return who accepted (and, on request, who answered tentative), sorted for a list.
+
+    SPEC, second edition: only answers to the current version count; ``include_earlier`` adds
+    those who answered an earlier one (before a change of time, place or link), marked.
+    """
     wanted = {"accepted", "tentative"} if include_tentative else {"accepted"}
-    people = [
-        Attendee(
-            name=clean(r.name) or r.email,
-            email=r.email,
-            role=clean(r.role),
-            municipality=clean(r.municipality),
-            region=clean(r.region),
-            organization=clean(r.organization),
-            title=clean(r.title),
-            rsvp=r.rsvp,
-            forwarded=r.forwarded,
+    people = []
+    for r in status.recipients:
+        if r.uninvited:
+            continue
+        earlier = r.rsvp == "needs-action" and include_earlier and r.earlier_rsvp in wanted
+        answer = r.earlier_rsvp if earlier and r.earlier_rsvp else r.rsvp
+        if answer not in wanted:
+            continue
+        people.append(
+            Attendee(
+                name=clean(r.name) or r.email,
+                email=r.email,
+                role=clean(r.role),
+                municipality=clean(r.municipality),
+                region=clean(r.region),
+                organization=clean(r.organization),
+                title=clean(r.title),
+                rsvp=answer,
+                forwarded=r.forwarded,
+                earlier=earlier,
+            )
         )
-        for r in status.recipients
-        if r.rsvp in wanted and not r.uninvited
-    ]
     people.sort(key=lambda a: person_key(a.region, a.municipality, a.name, a.email))
     return Attendance(
         meeting=status.meeting,
         cancelled=status.cancelled,
         include_tentative=include_tentative,
         attendees=tuple(people),
+        include_earlier=include_earlier,
     )
 
 
@@ -168,7 +186,7 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
             a.region,
             a.role,
             a.email,
-            a.rsvp,
+            f"{a.rsvp} (earlier version)" if a.earlier else a.rsvp,
             "yes" if a.forwarded else "",
         ]
         writer.writerow([neutralise(c) for c in cells])
@@ -183,6 +201,8 @@ def attendance_json(attendance: Attendance) -> bytes:
         item["title"] = a.title
         if attendance.include_tentative:
             item["rsvp"] = a.rsvp
+        if attendance.include_earlier:
+            item["earlier"] = a.earlier
         items.append(item)
     return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode()
 
@@ -205,6 +225,8 @@ def _note(person: Attendee) -> list[str]:
         notes.append("videresendt")
     if person.tentative:
         notes.append("foreløpig")
+    if person.earlier:
+        notes.append("svarte på en tidligere versjon")
     return notes
 
 
@@ -244,6 +266,7 @@ def attendance_table(attendance: Attendance, *, color: bool = False) -> bytes:
     rows, colours = [], []
     for a in attendance.attendees:
         notes = (["forwarded"] if a.forwarded else []) + (["tentative"] if a.tentative else [])
+        notes += ["answered an earlier version"] if a.earlier else []
         rows.append(
             [a.name, a.organization, a.municipality, region_label(a.region), ", ".join(notes)]
         )
@@ -284,6 +307,7 @@ def attendance_document(
     fmt: str | None = None,
     output: Path | None = None,
     include_tentative: bool = False,
+    include_earlier: bool = False,
     excel: bool = True,
     color: bool = False,
     generated_at: datetime | None = None,
@@ -295,9 +319,11 @@ def attendance_document(
     """
     fmt = choose_format(fmt, output)
     meeting = settings.meeting(slug)
-    with db.session() as session:
+    with db.reading() as session:
         status = meeting_status(session, settings, meeting)
-    attendance = build_attendance(status, include_tentative=include_tentative)
+    attendance = build_attendance(
+        status, include_tentative=include_tentative, include_earlier=include_earlier
+    )
     if fmt == "csv":
         return attendance_csv(attendance, excel=excel)
     if fmt == "json":

@@ -202,6 +202,12 @@ def _emit(data: bytes, output: Path | None) -> None:
 )
 @click.option("--include-tentative", is_flag=True, help="List those who answered Tentative too.")
 @click.option(
+    "--include-earlier",
+    is_flag=True,
+    help="List, marked, those who answered an earlier version (before the time, place or "
+    "link changed) too.",
+)
+@click.option(
     "--excel/--no-excel",
     default=True,
     help="CSV for Norwegian Excel: UTF-8 with BOM, ';', CRLF (default); or plain CSV.",
@@ -218,6 +224,7 @@ def attendance(
     slug: str,
     fmt: str | None,
     include_tentative: bool,
+    include_earlier: bool,
     excel: bool,
     output: Path | None,
 ) -> None:
@@ -240,6 +247,7 @@ def attendance(
         fmt=fmt,
         output=output,
         include_tentative=include_tentative,
+        include_earlier=include_earlier,
         excel=excel,
         color=output is None and sys.stdout.isatty(),
     )

@@ -119,6 +119,10 @@ def test_a_new_time_asks_everyone_again(project: Path, invoke: Invoke) -> None:
     assert (elle["rsvp"], elle["earlier_rsvp"]) == ("needs-action", "accepted")
     attendance = invoke("attendance", "--meeting", MEETING, "--format", "json")
     assert json.loads(attendance.stdout) == []
+    earlier = invoke("attendance", "--meeting", MEETING, "--format", "json", "--include-earlier")
+    assert [(p["email"], p["earlier"]) for p in json.loads(earlier.stdout)] == [(ELLE, True)]
+    table = invoke("attendance", "--meeting", MEETING, "--include-earlier").stdout
+    assert "answered an earlier version" in table
 
     # Elle answers the new version: it counts; Sissel's earlier answer still does not.
     answer(project, invoke, uid, ELLE, "ACCEPTED", 1)
