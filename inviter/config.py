@@ -8,8 +8,10 @@ module (hence its length): a key added to a dataclass is checked in the same cha
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -180,12 +182,21 @@ class Settings:
         for meeting in self.meetings:
             if meeting.slug == slug:
                 return meeting
-        known = ", ".join(m.slug for m in self.meetings) or "none"
-        raise InputError(f"{self.config_path.name}: no meeting '{slug}' (known: {known})")
+        slugs = [m.slug for m in self.meetings]
+        close = difflib.get_close_matches(_ascii(slug), slugs, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        known = ", ".join(slugs) or "none"
+        raise InputError(f"{self.config_path.name}: no meeting '{slug}' ({hint}known: {known})")
 
     def with_send(self, **changes: Any) -> Settings:
         """Return a copy with some ``[send]`` values replaced (command-line options)."""
         return dataclasses.replace(self, send=dataclasses.replace(self.send, **changes))
+
+
+def _ascii(text: str) -> str:
+    """Fold a slug typed with Norwegian letters to the ASCII slugs use (temamote-tromsø)."""
+    folded = text.casefold().replace("ø", "o").replace("æ", "ae").replace("å", "a")
+    return unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
 
 
 def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from inviter.addresses import normalize_email
 from inviter.answers import current_answers
-from inviter.audience import audience_query
+from inviter.audience import audience_query, check_audience, require_audience
 from inviter.config import Meeting, Settings
 from inviter.errors import InputError
 from inviter.meetings import (
@@ -152,6 +152,9 @@ def plan_request(
         raise InputError(
             f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent"
         )
+    check_audience(session, meeting)
+    if not to:
+        require_audience(session, meeting)
     if mode == "write":
         state = ensure_state(session, meeting, settings)
         sequence = advance_version(session, state, meeting)
@@ -283,6 +286,8 @@ def plan_reminder(
         )
     if state.cancelled:
         raise InputError(f"meeting '{meeting.slug}' was cancelled; no reminder sent")
+    check_audience(session, meeting)
+    require_audience(session, meeting)
     if not is_current(state.fingerprint, meeting):
         raise InputError(
             f"meeting '{meeting.slug}': its time, place, link or title changed in "

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inviter.answers import PersonAnswers, answers_of
-from inviter.audience import audience_query
+from inviter.audience import audience_query, check_audience
 from inviter.config import Meeting, Settings
 from inviter.meetings import get_state, has_sent
 from inviter.models import (
@@ -136,6 +136,7 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
     """Compute who is invited, what reached them, and what they answered."""
     transport = settings.send.transport
     state = get_state(session, meeting)
+    check_audience(session, meeting)
     audience = {c.email: c for c in session.scalars(audience_query(meeting.audience))}
     if state is None:
         return MeetingStatus(
