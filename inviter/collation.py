@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from inviter.regions import REGIONS
+from inviter.regions import REGIONS, norwegian_name
 
 # Letters of their own in the Norwegian alphabet, after z. Ä and Ö sort as Æ and Ø, and Ü as Y,
 # as Norwegian dictionaries do (Norsk standard NS 4129).
@@ -49,7 +49,8 @@ def person_key(region: str, municipality: str, name: str, email: str) -> tuple[o
     """Return the sort key of a person on a list: region, then municipality, then name."""
     return (
         region_rank(region),
-        collation_key(municipality),
+        # Sorted by the Norwegian form: Gáivuotna – Kåfjord – Kaivuono stands under K.
+        collation_key(norwegian_name(municipality)),
         collation_key(name),
         name,
         email,

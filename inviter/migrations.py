@@ -13,6 +13,8 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from inviter.regions import OFFICIAL_NAMES
+
 
 def _to_2(session: Session, dialect: str) -> None:
     """Version 2: replies know whether their sender is the attendee, who sent them and, for a
@@ -24,6 +26,13 @@ def _to_2(session: Session, dialect: str) -> None:
     )
     session.execute(text("ALTER TABLE replies ADD COLUMN sender VARCHAR(320) NOT NULL DEFAULT ''"))
     session.execute(text("ALTER TABLE replies ADD COLUMN via VARCHAR(320) NOT NULL DEFAULT ''"))
+    # Municipalities with names in several languages are stored by their whole official name
+    # ("Gáivuotna – Kåfjord – Kaivuono"), which every list and export now shows.
+    for norwegian, official in OFFICIAL_NAMES.items():
+        session.execute(
+            text("UPDATE contacts SET municipality = :official WHERE municipality = :norwegian"),
+            {"official": official, "norwegian": norwegian},
+        )
     if dialect == "postgresql":
         # SQLite stores any integer in an INTEGER column; PostgreSQL's is signed 32-bit, and
         # UIDVALIDITY may be up to 2^32-1.

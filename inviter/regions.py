@@ -38,16 +38,32 @@ MUNICIPALITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Lavangen": (SOR_TROMS, ("Loabák",)),
 }
 
+# The official names with every language form, as Statistics Norway lists them (SSB, the
+# municipality register of 2020 for Troms): tables and lists use all forms, and so does inviter
+# in every list, export and JSON. The others have a Norwegian name only.
+OFFICIAL_NAMES: dict[str, str] = {
+    "Harstad": "Harstad – Hárstták",
+    "Tjeldsund": "Tjeldsund – Dielddanuorri",
+    "Lavangen": "Loabák – Lavangen",
+    "Storfjord": "Storfjord – Omasvuotna – Omasvuono",
+    "Kåfjord": "Gáivuotna – Kåfjord – Kaivuono",
+    "Nordreisa": "Nordreisa – Ráisa – Raisi",
+}
+
 _BY_KEY: dict[str, str] = {}
-for _official, (_region, _aliases) in MUNICIPALITIES.items():
-    for _name in (_official, *_aliases):
-        _BY_KEY[_name.casefold()] = _official
+_REGION: dict[str, str] = {}
+for _norwegian, (_region, _aliases) in MUNICIPALITIES.items():
+    _full = OFFICIAL_NAMES.get(_norwegian, _norwegian)
+    _REGION[_full] = _region
+    for _name in (_norwegian, _full, *_aliases):
+        _BY_KEY[_name.casefold()] = _full
 
 
 def official_municipality(name: str) -> str | None:
     """Return the official name of a Troms municipality given any of its names, else None.
 
-    Accepts combined forms such as "Gáivuotna – Kåfjord – Kaivuono" too.
+    The official name keeps all its language forms ("Gáivuotna – Kåfjord – Kaivuono" for
+    "Kåfjord" or "Kaivuono"); combined forms in another order are accepted too.
     """
     key = name.strip().casefold()
     if key in _BY_KEY:
@@ -62,7 +78,7 @@ def official_municipality(name: str) -> str | None:
 def region_of(municipality: str) -> str | None:
     """Return the region of a Troms municipality (any of its names), else None."""
     official = official_municipality(municipality)
-    return MUNICIPALITIES[official][0] if official else None
+    return _REGION[official] if official else None
 
 
 def canonical_region(name: str) -> str | None:
@@ -72,3 +88,11 @@ def canonical_region(name: str) -> str | None:
         if region.casefold() == key:
             return region
     return None
+
+
+_NORWEGIAN = {official: norwegian for norwegian, official in OFFICIAL_NAMES.items()}
+
+
+def norwegian_name(municipality: str) -> str:
+    """Return the Norwegian form of an official name (for sorting: Kåfjord under K)."""
+    return _NORWEGIAN.get(municipality, municipality)

@@ -15,7 +15,8 @@ SHIPPED = 'audience = { roles = ["biblioteksjef", "partner"] }'
 def audience(project: Path, text: str) -> None:
     config = project / "inviter.toml"
     head, found, tail = config.read_text(encoding="utf-8").partition(f'slug = "{MEETING}"')
-    assert found and SHIPPED in tail  # the meeting's own audience line, not another's
+    assert found
+    assert SHIPPED in tail  # the meeting's own audience line, not another's
     tail = tail.replace(SHIPPED, f"audience = {{ {text} }}", 1)
     config.write_text(head + found + tail, encoding="utf-8")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter.regions import MUNICIPALITIES
+from inviter.regions import MUNICIPALITIES, OFFICIAL_NAMES
 
 from .conftest import Invoke
 from .contacts_support import HEADER, assert_refused, emails, stored, write_csv
@@ -33,7 +33,10 @@ def test_shipped_sample_imports_every_municipality(invoke: Invoke) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "contacts/troms.csv: 36 added, 0 updated, 0 unchanged\n"
     heads = _listed(invoke, "--role", "biblioteksjef")
-    assert sorted(c["municipality"] for c in heads) == sorted(MUNICIPALITIES)
+    # Each by its whole official name: Gáivuotna – Kåfjord – Kaivuono, not Kåfjord (SSB).
+    assert sorted(c["municipality"] for c in heads) == sorted(
+        OFFICIAL_NAMES.get(m, m) for m in MUNICIPALITIES
+    )
     per_region: dict[str, int] = {}
     for contact in heads:
         per_region[contact["region"]] = per_region.get(contact["region"], 0) + 1
@@ -64,20 +67,20 @@ def test_nord_troms_lists_exactly_its_people(invoke: Invoke) -> None:
     # Norwegian alphabetical order: å comes after z, so Kvænangen before Kåfjord.
     assert [(c["name"], c["role"], c["municipality"]) for c in listed] == [
         ("Sissel Kvalvik", "biblioteksjef", "Kvænangen"),
-        ("Elle Márjá Ŋávvu", "biblioteksjef", "Kåfjord"),
-        ("Niillas Đuolbma", "kommunedirektør", "Kåfjord"),
+        ("Elle Márjá Ŋávvu", "biblioteksjef", "Gáivuotna – Kåfjord – Kaivuono"),
+        ("Niillas Đuolbma", "kommunedirektør", "Gáivuotna – Kåfjord – Kaivuono"),
         ("Aslak Čuđđi", "biblioteksjef", "Lyngen"),
         ("Ola Steinnes", "kommunalsjef", "Lyngen"),
-        ("Kristine Hætta", "ordfører", "Nordreisa"),
-        ("Liisa Raappana", "biblioteksjef", "Nordreisa"),
+        ("Kristine Hætta", "ordfører", "Nordreisa – Ráisa – Raisi"),
+        ("Liisa Raappana", "biblioteksjef", "Nordreisa – Ráisa – Raisi"),
         ("Tor Åge Strømsnes", "biblioteksjef", "Skjervøy"),
-        ("Ánte Ŧávgi", "biblioteksjef", "Storfjord"),
+        ("Ánte Ŧávgi", "biblioteksjef", "Storfjord – Omasvuotna – Omasvuono"),
     ]
     assert listed[1] == {
         "name": "Elle Márjá Ŋávvu",
         "email": "elle.marja.navvu@kafjord.example.org",
         "role": "biblioteksjef",
-        "municipality": "Kåfjord",
+        "municipality": "Gáivuotna – Kåfjord – Kaivuono",
         "region": "Nord-Troms",
         "organization": "Kåfjord folkebibliotek",
         "title": "Biblioteksjef",
@@ -178,7 +181,7 @@ def test_quoted_fields_hold_commas_and_columns_come_in_any_order(
     kari, per = _listed(invoke)
     assert kari["name"] == "Nordmann, Kari"
     assert kari["organization"] == "Kåfjord kommune, biblioteket"
-    assert kari["municipality"] == "Kåfjord"
+    assert kari["municipality"] == "Gáivuotna – Kåfjord – Kaivuono"
     assert (per["name"], per["phone"], per["language"]) == ("Per Paulsen", "", "nb")
 
 
@@ -256,7 +259,8 @@ def test_outside_troms_needs_a_region(invoke: Invoke, project: Path) -> None:
         ),
         (
             "Kari,kari@kafjord.example.org,biblioteksjef,Kåfjord,Sør-Troms",
-            "line 3: region: 'Sør-Troms' does not match Kåfjord, which is in Nord-Troms",
+            "line 3: region: 'Sør-Troms' does not match Gáivuotna – Kåfjord – Kaivuono, "
+            "which is in Nord-Troms",
         ),
         (
             "Kari,kari@bodo.example.org,biblioteksjef,Bodø",

@@ -41,14 +41,14 @@ def test_add_checks_and_normalises_like_an_import(invoke: Invoke, project: Path)
     assert result.stderr == ""
     assert result.stdout == (
         "Added Kari Nordmann <kari.nordmann@kafjord.example.org> "
-        "(biblioteksjef, Kåfjord, Nord-Troms)\n"
+        "(biblioteksjef, Gáivuotna – Kåfjord – Kaivuono, Nord-Troms)\n"
     )
     assert _listed(invoke) == [
         {
             "name": "Kari Nordmann",
             "email": "kari.nordmann@kafjord.example.org",
             "role": "biblioteksjef",
-            "municipality": "Kåfjord",
+            "municipality": "Gáivuotna – Kåfjord – Kaivuono",
             "region": "Nord-Troms",
             "organization": "",
             "title": "Biblioteksjef",
@@ -64,7 +64,7 @@ def test_add_refuses_a_known_address_unless_updating(invoke: Invoke, project: Pa
         invoke,
         project,
         "contacts add: kari.nordmann@kafjord.example.org is already a contact (Kari Nordmann, "
-        "Kåfjord); add --update to replace it",
+        "Gáivuotna – Kåfjord – Kaivuono); add --update to replace it",
         "contacts",
         "add",
         *KARI[:3],
@@ -74,7 +74,7 @@ def test_add_refuses_a_known_address_unless_updating(invoke: Invoke, project: Pa
     result = invoke("contacts", "add", *KARI[:5], "ordfører", *KARI[6:], "--update")
     assert result.stdout == (
         "Updated Kari Nordmann <kari.nordmann@kafjord.example.org> "
-        "(ordfører, Kåfjord, Nord-Troms)\n"
+        "(ordfører, Gáivuotna – Kåfjord – Kaivuono, Nord-Troms)\n"
     )
     assert [c["role"] for c in _listed(invoke)] == ["ordfører"]
 
@@ -87,7 +87,7 @@ def test_add_refuses_bad_values(invoke: Invoke, project: Path) -> None:
         ("--name", "Kari\r\nBcc: all@example.org"): "contacts add: --name: "
         "'Kari\\r\\nBcc: all@example.org' contains a carriage return (CR)",
         ("--region", "Midt-Troms"): "contacts add: --region: 'Midt-Troms' does not match "
-        "Kåfjord, which is in Nord-Troms",
+        "Gáivuotna – Kåfjord – Kaivuono, which is in Nord-Troms",
         ("--municipality", "Bodø"): "contacts add: --region: is empty and 'Bodø' is not a "
         "municipality of Troms; give the region",
         ("--role", "  "): "contacts add: --role: is empty; every contact needs a name, email, "

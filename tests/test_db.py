@@ -61,6 +61,11 @@ def _as_version_1(path: Path) -> None:
     raw.execute("DROP TABLE meeting_versions")
     raw.execute("UPDATE schema_info SET version = 1")
     raw.execute(
+        "INSERT INTO contacts (email, name, role, municipality, region, organization, title, "
+        "phone, language, created_at, updated_at) VALUES ('k@example.org', 'K', 'partner', "
+        "'Kåfjord', 'Nord-Troms', '', '', '', 'nb', '2022-10-01 10:00:00', '2022-10-01 10:00:00')"
+    )
+    raw.execute(
         "INSERT INTO meetings (slug, uid, sequence, fingerprint, cancelled, created_at) "
         "VALUES ('m', 'u@example.org', 0, '', 0, '2022-10-01 10:00:00')"
     )
@@ -84,6 +89,9 @@ def test_a_release_1_database_is_upgraded_in_place_keeping_its_answers(tmp_path:
         row = session.execute(text("SELECT email, verified, sender FROM replies")).one()
         version = session.scalar(text("SELECT version FROM schema_info"))
     assert tuple(row) == ("a@example.org", 1, "")  # answers recorded before count as before
+    with db.session() as session:
+        town = session.scalar(text("SELECT municipality FROM contacts"))
+    assert town == "Gáivuotna – Kåfjord – Kaivuono"  # stored by its whole official name
     assert version == SCHEMA_VERSION
     db.close()
     assert not Database(f"sqlite:///{path}").created  # opening again changes nothing
