@@ -46,6 +46,10 @@ ALIASES: dict[str, str] = {
 }
 
 _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
+# Excel saving as "CSV (semikolonseparert)" writes Windows-1252, which has no č, đ, ŋ, š, ŧ, ž:
+# each becomes a "?" (Elle Márjá ?ávvu). A "?" against a letter in a name is that, never a name.
+_LOST_LETTER = re.compile(r"\w\?|\?\w")
+_LOST_FIELDS = ("name", "organization", "title", "municipality")
 
 
 def open_check(path: Path, where: str) -> None:
@@ -201,6 +205,7 @@ def read_csv(
         reader = csv.reader(stream, delimiter=delimiter, strict=True)
         line = header_line + 1
         count = 0
+        lost: list[tuple[int, str]] = []
         try:
             for cells in reader:
                 start, line = line, header_line + reader.line_num + 1
@@ -221,6 +226,10 @@ def read_csv(
                             f"{where}: line {start}: a value in column {index + 1}, "
                             "which has no header"
                         )
+                for name in _LOST_FIELDS:
+                    if _LOST_LETTER.search(values.get(name, "")):
+                        lost.append((start, values[name]))
+                        break
                 count += 1
                 yield RawContact(start, values)
         except csv.Error as exc:
@@ -232,3 +241,12 @@ def read_csv(
             raise ContactError(f"{where}: line {line}: {reason}") from None
     if count == 0:
         raise ContactError(f"{where}: holds no contacts, only a header row")
+    if lost:
+        # Raised at the end, naming every row: the import's transaction is rolled back.
+        lines = ", ".join(str(number) for number, _value in lost[:20])
+        more = f" and {len(lost) - 20} more" if len(lost) > 20 else ""
+        raise ContactError(
+            f"{where}: line{'s' if len(lost) > 1 else ''} {lines}{more}: letters replaced by "
+            f"'?' ({show(lost[0][1])}); Excel's 'CSV (semikolonseparert)' cannot hold Sámi "
+            "letters: save the file as 'CSV UTF-8 (kommadelt)' and import it again"
+        )

@@ -519,3 +519,25 @@ def test_one_bad_row_near_the_end_of_ten_thousand_rejects_all(
         "big.csv",
     )
     assert stored(project) == []
+
+
+def test_sami_letters_lost_by_excel_are_refused_naming_the_rows(
+    invoke: Invoke, project: Path
+) -> None:
+    # What Excel's "CSV (semikolonseparert)" makes of Elle Márjá Ŋávvu: Windows-1252 has á but
+    # no Ŋ, so it writes "?". Importing that would store the wrong name for good.
+    rows = (
+        "navn;e-post;rolle;kommune\r\n"
+        "Elle Márjá ?ávvu;elle@kafjord.example.org;biblioteksjef;Kåfjord\r\n"
+        "Kari Nordmann;kari@tromso.example.org;biblioteksjef;Tromsø\r\n"
+        "Aslak ?u??i;aslak@lyngen.example.org;biblioteksjef;Lyngen\r\n"
+    )
+    (project / "excel.csv").write_bytes(rows.encode("cp1252"))
+    result = invoke("contacts", "import", "excel.csv")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: excel.csv: lines 2, 4: letters replaced by '?' ('Elle Márjá ?ávvu'); Excel's "
+        "'CSV (semikolonseparert)' cannot hold Sámi letters: save the file as "
+        "'CSV UTF-8 (kommadelt)' and import it again\n"
+    )
+    assert json.loads(invoke("contacts", "list", "--json").stdout) == []  # nothing imported
