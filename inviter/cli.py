@@ -324,6 +324,9 @@ def import_contacts_command(
 @click.option("--role", metavar="ROLE", help="Only this role (e.g. biblioteksjef).")
 @click.option("--region", metavar="REGION", help="Only this region (e.g. Nord-Troms).")
 @click.option("--municipality", metavar="NAME", help="Only this municipality (any of its names).")
+@click.option(
+    "--bounced", is_flag=True, help="Only those whose last invitation bounced (a wrong address?)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_app
 def list_contacts_command(
@@ -331,6 +334,7 @@ def list_contacts_command(
     role: str | None,
     region: str | None,
     municipality: str | None,
+    bounced: bool,
     as_json: bool,
 ) -> None:
     """List contacts, by region, municipality and name.
@@ -340,7 +344,9 @@ def list_contacts_command(
       inviter contacts list --region Nord-Troms --role biblioteksjef
       inviter contacts list --municipality Gáivuotna --json
     """
-    found = list_contacts(app.db, role=role, region=region, municipality=municipality)
+    found = list_contacts(
+        app.db, role=role, region=region, municipality=municipality, bounced=bounced
+    )
     if as_json:
         print_json([contact.as_dict() for contact in found])
         return

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from inviter.addresses import normalize_email
@@ -44,7 +44,7 @@ from inviter.contact_fields import (
 from inviter.csvfile import open_check, read_csv
 from inviter.db import Database
 from inviter.errors import ContactError, InputError
-from inviter.models import Contact, utcnow
+from inviter.models import BOUNCED, REQUEST, Contact, Delivery, utcnow
 from inviter.regions import canonical_region, official_municipality
 from inviter.vcard import read_vcards
 
@@ -183,8 +183,11 @@ def list_contacts(
     role: str | None = None,
     region: str | None = None,
     municipality: str | None = None,
+    bounced: bool = False,
 ) -> list[ContactFields]:
     """Return the contacts matching every filter given, by region, municipality and name.
+
+    ``bounced``: only those whose last invitation a delivery report said did not arrive.
 
     Filters are normalised as stored (inviter.audience does the same): role case-folded, region
     and municipality in their official spelling, any of a municipality's names accepted.
@@ -197,7 +200,18 @@ def list_contacts(
     if municipality:
         name = official_municipality(municipality) or municipality.strip()
         query = query.where(Contact.municipality == name)
-    with db.session() as session:
+    if bounced:
+        last = (
+            select(func.max(Delivery.id))
+            .where(Delivery.kind == REQUEST)
+            .group_by(Delivery.email)
+            .scalar_subquery()
+        )
+        bounced_emails = select(Delivery.email).where(
+            Delivery.id.in_(last), Delivery.status == BOUNCED
+        )
+        query = query.where(Contact.email.in_(bounced_emails))
+    with db.reading() as session:
         found = [ContactFields.of(c) for c in session.scalars(query)]
     # The order of every list of people (inviter.collation): region north to south, then
     # municipality and name in Norwegian alphabetical order (æ, ø, å after z).

@@ -19,6 +19,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from inviter.addresses import normalize_email
+from inviter.bounces import DeliveryReport, read_delivery_report
 from inviter.replies import Answer, CalendarError, read_calendar
 
 CALENDAR_TYPES = frozenset(
@@ -79,6 +80,7 @@ class MailReading:
     senders: frozenset[str] = frozenset()
     sender: str = ""
     received: datetime | None = None
+    report: DeliveryReport | None = None  # a delivery report (bounce or delay), if it is one
 
 
 def iter_mail(path: Path) -> Iterator[MailItem | Unreadable]:
@@ -300,6 +302,7 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
         sender=sender,
         received=arrival(message),
     )
+    reading.report = read_delivery_report(message, auto_reply=reading.auto_reply)
     stamp = message_date(message, now)
     for number, part in enumerate(message.walk(), start=1):
         if part.is_multipart():

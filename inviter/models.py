@@ -32,6 +32,8 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 UNCERTAIN = "uncertain"  # the server's answer was lost after the message went out
+BOUNCED = "bounced"  # accepted, then reported undeliverable for good (a delivery report)
+DELAYED = "delayed"  # accepted; a delivery report says the next server is still trying
 
 # Kinds of message.
 REQUEST = "request"

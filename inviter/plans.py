@@ -35,7 +35,9 @@ from inviter.meetings import (
 )
 from inviter.messages import Recipient
 from inviter.models import (
+    BOUNCED,
     CANCEL,
+    DELAYED,
     FAILED,
     PENDING,
     REMINDER,
@@ -76,7 +78,7 @@ def _invited(rows: list[Delivery]) -> tuple[set[str], set[str]]:
     last_request: dict[str, int] = {}
     last_cancel: dict[str, int] = {}
     for row in rows:
-        if row.kind == REQUEST and row.status in (SENT, UNCERTAIN):
+        if row.kind == REQUEST and row.status in (SENT, UNCERTAIN, DELAYED):
             last_request[row.email] = row.id
         elif row.kind == CANCEL and row.status == SENT:
             last_cancel[row.email] = row.id
@@ -97,7 +99,10 @@ def _index(rows: list[Delivery], kind: str, sequence: int) -> dict[str, Delivery
 
 
 def _permanent(row: Delivery) -> bool:
-    return row.status == FAILED and row.code is not None and row.code >= 500
+    """A refusal for good: a 5xx answer, or a delivery report that it bounced."""
+    return row.status == BOUNCED or (
+        row.status == FAILED and row.code is not None and row.code >= 500
+    )
 
 
 def _result(row: Delivery) -> RecipientResult:
@@ -179,7 +184,7 @@ def plan_request(
             plan.uninvited.append(email)
             continue
         row = earlier.get(email)
-        if row is not None and row.status == SENT:
+        if row is not None and row.status in (SENT, DELAYED):
             plan.skipped.append(email)
         elif row is not None and _permanent(row) and not to:
             plan.failed_before.append(_result(row))
@@ -254,7 +259,7 @@ def plan_cancel(
             plan.skipped.append(email)
             continue
         row = earlier.get(email)
-        if row is not None and row.status == SENT:
+        if row is not None and row.status in (SENT, DELAYED):
             plan.skipped.append(email)
             continue
         recipient, contact_id = _recipient(session, email, rows)
@@ -299,7 +304,7 @@ def plan_reminder(
     current = {
         r.email
         for r in rows
-        if r.kind == REQUEST and r.sequence == state.sequence and r.status == SENT
+        if r.kind == REQUEST and r.sequence == state.sequence and r.status in (SENT, DELAYED)
     }
     replies = current_answers(session, state)
     unanswered = {

@@ -24,6 +24,7 @@ class MeetingSummary:
     sequence: int | None
     cancelled: bool
     changed: bool  # the config differs from what was sent: an update is due
+    bounced: int = 0  # invitations a delivery report said did not arrive
 
 
 def summarize_meetings(settings: Settings, db: Database) -> list[MeetingSummary]:
@@ -41,6 +42,7 @@ def summarize_meetings(settings: Settings, db: Database) -> list[MeetingSummary]
                     sequence=status.sequence,
                     cancelled=status.cancelled,
                     changed=status.changed,
+                    bounced=counts["bounced"],
                 )
             )
     return summaries
@@ -59,6 +61,7 @@ def meetings_document(summaries: list[MeetingSummary]) -> list[dict[str, object]
             "audience": s.audience,
             "sent": s.sent,
             "changed": s.changed,
+            "bounced": s.bounced,
         }
         for s in summaries
     ]

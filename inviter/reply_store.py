@@ -21,7 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from inviter.attribution import attribute
+from inviter.bounces import DeliveryReport
 from inviter.db import Database
+from inviter.delivery_reports import apply_report
 from inviter.mailbox import MailItem, MailReading, Unreadable, read_item
 from inviter.models import REQUEST, Delivery, MeetingState, RawMessage, Reply, utcnow
 from inviter.replies import Answer
@@ -61,6 +63,8 @@ class ImportReport:
     forwarded: int = 0  # of the recorded, from guests never invited
     counters: int = 0  # of the recorded, proposals of a new time
     unverified: int = 0  # of the recorded, sent by someone other than the attendee
+    bounced: int = 0  # invitations a delivery report said did not arrive
+    delayed: int = 0  # invitations a delivery report said are still on their way
     review: list[ReviewItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     moved: int = 0
@@ -100,6 +104,7 @@ class _Pending:
     where: str
     answers: list[_Answer]
     received: datetime
+    report: DeliveryReport | None = None
 
 
 @dataclass
@@ -112,6 +117,8 @@ class _Tally:
     forwarded: int = 0
     counters: int = 0
     unverified: int = 0
+    bounced: int = 0
+    delayed: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -193,6 +200,10 @@ class ReplyRecorder:
         reading = read_item(item, self.now)
         where = f"{item.where} {reading.message_id}".strip()
         answers = [a for a in reading.answers if a.email != self.organizer]
+        if not answers and reading.report is not None:
+            received = min(item.received or reading.received or self.now, self.now)
+            pending[index] = _Pending(item, reading, where, [], received, reading.report)
+            return "reply"
         if not answers:
             if reading.problems:
                 return self._review(where, "; ".join(reading.problems))
@@ -261,6 +272,8 @@ class ReplyRecorder:
         report.forwarded += tally.forwarded
         report.counters += tally.counters
         report.unverified += tally.unverified
+        report.bounced += tally.bounced
+        report.delayed += tally.delayed
         report.warnings += tally.warnings
 
     def _store_messages(self, session: Session, messages: list[_Pending]) -> list[_Tally]:
@@ -285,6 +298,13 @@ class ReplyRecorder:
             tally = _Tally()
             for chosen in message.answers:
                 self._store(session, chosen, message, raws[digest], tally)
+            if message.report is not None:
+                marked = apply_report(session, message.report)
+                tally.bounced, tally.delayed = len(marked.bounced), len(marked.delayed)
+                tally.warnings += [
+                    f"{message.where}: a delivery report for {email}, to whom nothing was sent"
+                    for email in marked.unmatched
+                ]
             tallies.append(tally)
         session.flush()  # a constraint failing here fails inside the caller's savepoint
         return tallies

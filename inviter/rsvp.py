@@ -51,6 +51,11 @@ def describe_import(report: ImportReport) -> str:
     parts = [first]
     if report.unchanged:
         parts.append(f"{report.unchanged} already recorded")
+    if report.bounced or report.delayed:
+        parts.append(
+            f"{_plural(report.bounced + report.delayed, 'delivery report')} "
+            f"({report.bounced} bounced, {report.delayed} delayed)"
+        )
     if report.older:
         parts.append(f"{report.older} older than one recorded (kept in history, not counted)")
     if report.moved:

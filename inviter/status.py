@@ -17,7 +17,9 @@ from inviter.audience import audience_query, check_audience
 from inviter.config import Meeting, Settings
 from inviter.meetings import get_state, has_sent
 from inviter.models import (
+    BOUNCED,
     CANCEL,
+    DELAYED,
     FAILED,
     PENDING,
     REQUEST,
@@ -103,11 +105,16 @@ class MeetingStatus:
         answers = [r for r in self.recipients if not r.uninvited]
         return {
             "audience": len(audience),
-            "sent": sum(r.delivery == SENT for r in audience),
+            # Delayed: accepted, and a report says it is still on its way (not a failure).
+            "sent": sum(r.delivery in (SENT, DELAYED) for r in audience),
             "failed": sum(r.delivery == FAILED for r in audience),
+            "bounced": sum(r.delivery == BOUNCED for r in audience),
+            "delayed": sum(r.delivery == DELAYED for r in audience),
             "pending": sum(r.delivery == PENDING for r in audience),
             "uncertain": sum(r.delivery == UNCERTAIN for r in audience),
-            "left_audience": sum(not r.in_audience and r.delivery == SENT for r in invited),
+            "left_audience": sum(
+                not r.in_audience and r.delivery in (SENT, DELAYED) for r in invited
+            ),
             "accepted": sum(r.rsvp == "accepted" for r in answers),
             "declined": sum(r.rsvp == "declined" for r in answers),
             "tentative": sum(r.rsvp == "tentative" for r in answers),
@@ -176,6 +183,7 @@ def meeting_status(session: Session, settings: Settings, meeting: Meeting) -> Me
                 email=email,
                 name=name,
                 delivery=current.status if current else PENDING,
+                # The server's answer, or the delivery report's reason, when not simply sent.
                 response=current.response if current and current.status != SENT else "",
                 answers=answers.get(email),
                 in_audience=email in audience,

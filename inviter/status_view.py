@@ -11,7 +11,13 @@ from inviter.status import MeetingStatus, RecipientStatus, meeting_status
 from inviter.terminal import meeting_span, paint, render_table
 
 _RSVP_COLOUR = {"accepted": "green", "declined": "red", "tentative": "yellow"}
-_DELIVERY_COLOUR = {"failed": "red", "uncertain": "yellow", "pending": "dim"}
+_DELIVERY_COLOUR = {
+    "failed": "red",
+    "bounced": "red",
+    "uncertain": "yellow",
+    "delayed": "yellow",
+    "pending": "dim",
+}
 
 
 def load_status(settings: Settings, db: Database, slug: str) -> MeetingStatus:
@@ -129,6 +135,8 @@ def status_table(status: MeetingStatus, *, color: bool = False) -> str:
         f"audience {counts['audience']}, sent {counts['sent']}, "
         f"failed {paint(str(counts['failed']), 'red' if counts['failed'] else None, color)}, "
         f"pending {counts['pending']}, uncertain {counts['uncertain']}"
+        + (f", bounced {counts['bounced']}" if counts["bounced"] else "")
+        + (f", delayed {counts['delayed']}" if counts["delayed"] else "")
         + (f", left the audience {counts['left_audience']}" if counts["left_audience"] else "")
     )
     lines.append(

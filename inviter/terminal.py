@@ -84,6 +84,8 @@ def meetings_table(summaries: Sequence[MeetingSummary], *, color: bool = False) 
             state, colour = "sent", "green"
         else:
             state, colour = "partly sent", "yellow"
+        if s.bounced:
+            state += f", {s.bounced} bounced"
         rows.append(
             [m.slug, when, m.location or "online", str(s.audience), f"{s.sent}/{s.audience}", state]
         )
