@@ -244,3 +244,17 @@ def host_speed(folder: Path, runs: int = 100) -> str:
         f"{bare * 1000:.2f} ms (sending.md quotes {REFERENCE_EMAIL_MESSAGE_MS} ms for one "
         f"EmailMessage on its machine)"
     )
+
+
+def run_child(script: str, *args: str) -> dict[str, float]:
+    """Run ``script`` as a child process with ``args``; return the JSON its last line printed.
+
+    A child per measurement: peak RSS is per process, so each figure has a process of its own.
+    """
+    done = subprocess.run(
+        [sys.executable, script, *args], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr}")
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures

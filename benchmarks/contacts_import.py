@@ -20,13 +20,11 @@ import base64
 import csv
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, machine, peak_rss, table
+from common import machine, peak_rss, run_child, table
 
 from inviter.contacts import import_contacts
 from inviter.db import Database
@@ -77,17 +75,6 @@ def child_read(path: Path) -> None:
     print(json.dumps({"seconds": seconds, "count": count, "peak": peak_rss()}))
 
 
-def run_child(*args: str) -> dict[str, float]:
-    """Run this script as a child with ``args``; return the JSON it printed."""
-    done = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=False, cwd=ROOT
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr}")
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
-
-
 def row(what: str, ours: dict[str, float], base: dict[str, float], floor: float) -> list[str]:
     return [
         what,
@@ -122,11 +109,11 @@ def main() -> None:
         write_csv(one, 1)
         size = write_csv(big, args.rows)
         card_size = write_vcard(card, args.photo_mb)
-        floor = run_child("--child-import", str(one), str(folder / "one.db"))
-        base = run_child("--child-read", str(big))
-        ours = run_child("--child-import", str(big), str(folder / "big.db"))
-        card_base = run_child("--child-read", str(card))
-        card_ours = run_child("--child-import", str(card), str(folder / "card.db"))
+        floor = run_child(__file__, "--child-import", str(one), str(folder / "one.db"))
+        base = run_child(__file__, "--child-read", str(big))
+        ours = run_child(__file__, "--child-import", str(big), str(folder / "big.db"))
+        card_base = run_child(__file__, "--child-read", str(card))
+        card_ours = run_child(__file__, "--child-import", str(card), str(folder / "card.db"))
     finally:
         shutil.rmtree(folder)
     if ours["count"] != args.rows or card_ours["count"] != 1:

@@ -27,14 +27,12 @@ import mailbox
 import quopri
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from email.message import Message
 from pathlib import Path
 
-from common import ROOT, machine, peak_rss, table
+from common import ROOT, machine, peak_rss, run_child, table
 from sqlalchemy import insert
 
 from inviter.config import load_settings
@@ -166,17 +164,6 @@ def child_baseline(mbox: Path) -> None:
     print(json.dumps({"seconds": seconds, "recorded": calendars, "peak": peak}))
 
 
-def run_child(*args: str) -> dict[str, float]:
-    """Run this script as a child with ``args``; return the JSON it printed."""
-    done = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=False, cwd=ROOT
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr}")
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
-
-
 def main() -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -198,12 +185,12 @@ def main() -> None:
         one_project = make_project(tmp / "one", 1)
         one = tmp / "one.mbox"
         write_mbox(one, 1)
-        small = run_child("--child-import", str(one_project), str(one))
+        small = run_child(__file__, "--child-import", str(one_project), str(one))
         project = make_project(tmp / "big", args.size)
         big = tmp / "big.mbox"
         size = write_mbox(big, args.size)
-        base = run_child("--child-baseline", str(big))
-        ours = run_child("--child-import", str(project), str(big))
+        base = run_child(__file__, "--child-baseline", str(big))
+        ours = run_child(__file__, "--child-import", str(project), str(big))
     if ours["recorded"] != args.size or base["recorded"] != args.size or ours["forwarded"]:
         raise SystemExit(f"inviter: {ours}; calendars the baseline read: {base['recorded']}")
     rate, base_rate = args.size / ours["seconds"], args.size / base["seconds"]
