@@ -84,6 +84,7 @@ def test_meetings_list_json(project: Path, invoke: Invoke) -> None:
         "end": "2022-11-09T15:00:00+01:00",
         "location": "Tromsø",
         "changed": False,
+        "bounced": 0,
         "audience": 3,
         "sent": 1,
     }

@@ -83,6 +83,8 @@ def test_status_counts_and_recipients(project: Path) -> None:
         "failed": 1,
         "pending": 1,
         "uncertain": 0,
+        "bounced": 0,
+        "delayed": 0,
         "left_audience": 1,  # sent, then left the audience: in neither sent nor no_answer
         "accepted": 2,
         "declined": 0,
