@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import email
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, Invoke
+from tests.conftest import DATA, ROOT, Invoke, require_tool
+from tests.postfix import ORGANIZER, UNKNOWN, Postfix, find_postfix
+from tests.sending_support import write_config
 
 MEETING = "temamote-tromso"
 ELLE = "elle.marja.navvu@kafjord.example.org"
@@ -110,3 +113,54 @@ def test_an_out_of_office_or_a_success_report_is_no_bounce(
     assert person(invoke, ELLE)["delivery"] == "sent"
     doc = json.loads(invoke("status", "--meeting", MEETING, "--json").stdout)
     assert doc["bounced"] == 0
+
+
+def test_a_real_postfix_report_for_an_unknown_user_marks_the_invitation(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sent for real through Debian's Postfix on loopback: it accepts the unknown local user,
+    # fails the delivery and writes its own RFC 3464 report to the organizer's mailbox.
+    server = Postfix(require_tool(find_postfix(), "Postfix (Debian postfix)"))
+    try:
+        folder = tmp_path / "season"
+        folder.mkdir()
+        write_config(folder)
+        config = folder / "inviter.toml"
+        config.write_text(
+            config.read_text(encoding="utf-8").replace("bibliotek@example.org", ORGANIZER),
+            encoding="utf-8",
+        )
+        shutil.copytree(ROOT / "templates", folder / "templates")
+        monkeypatch.chdir(folder)
+        added = invoke(
+            "contacts",
+            "add",
+            "--name",
+            "Ingen Her",
+            "--email",
+            UNKNOWN,
+            "--role",
+            "biblioteksjef",
+            "--municipality",
+            "Tromsø",
+        )
+        assert added.exit_code == 0, added.output
+        env = {
+            "INVITER_SEND_TRANSPORT": "smtp",
+            "INVITER_SMTP_HOST": "127.0.0.1",
+            "INVITER_SMTP_PORT": str(server.port),
+            "INVITER_SMTP_SECURITY": "none",
+        }
+        sent = invoke("send", "--meeting", "testmote", env=env)
+        assert sent.exit_code == 0, sent.output  # accepted: the bounce comes later
+        (folder / "svar.mbox").write_bytes(server.wait_for_report())
+    finally:
+        server.stop()
+    result = invoke("rsvp", "import", "svar.mbox")
+    assert result.exit_code == 0, result.output
+    assert "1 delivery report (1 bounced, 0 delayed)" in result.stdout
+    doc = json.loads(invoke("status", "--meeting", "testmote", "--json", env=env).stdout)
+    [row] = [r for r in doc["recipients"] if r["email"] == UNKNOWN]
+    assert row["delivery"] == "bounced"
+    assert row["response"].startswith("bounced: 5.1.1 unknown user")
+    assert doc["bounced"] == 1
