@@ -490,7 +490,7 @@ def fetch_rsvp(app: AppContext) -> None:
 @click.option("--meeting", "slug", required=True, metavar="SLUG", help="The meeting.")
 @click.option("--note", default="", metavar="TEXT", help="What they said, for the record.")
 @click.argument("email")
-@click.argument("answer", type=click.Choice(["yes", "no", "maybe"]))
+@click.argument("answer", type=click.Choice(["yes", "no", "maybe", "ja", "nei", "kanskje"]))
 @pass_app
 def set_rsvp(app: AppContext, slug: str, note: str, email: str, answer: str) -> None:
     """Record an answer given by phone or in person.

@@ -29,7 +29,15 @@ from inviter.reply_store import ImportReport, ReplyRecorder, ReviewItem
 # Messages per transaction: few enough that a crash loses little and others can write between
 # batches (sending.md: BEGIN IMMEDIATE holds the write lock), many enough to be fast.
 BATCH_SIZE = 200
-ANSWERS = {"yes": "ACCEPTED", "no": "DECLINED", "maybe": "TENTATIVE"}
+# SPEC, second edition: the Norwegian words too, as staff say them on the phone.
+ANSWERS = {
+    "yes": "ACCEPTED",
+    "no": "DECLINED",
+    "maybe": "TENTATIVE",
+    "ja": "ACCEPTED",
+    "nei": "DECLINED",
+    "kanskje": "TENTATIVE",
+}
 
 
 def _plural(count: int, word: str) -> str:
@@ -107,7 +115,7 @@ def set_reply(
     """
     meeting = settings.meeting(slug)
     if answer not in ANSWERS:
-        raise InputError(f"answer '{answer}': give yes, no or maybe")
+        raise InputError(f"answer '{answer}': give yes, no or maybe (ja, nei or kanskje)")
     try:
         address = normalize_email(email)
     except ValueError as exc:

@@ -11,6 +11,8 @@ from inviter.models import Contact, Reply
 from tests.conftest import Invoke
 from tests.replies_helpers import DATA, prepare
 
+EMMA = "emma.clarke@uit.example.org"
+
 
 def rsvp_of(invoke: Invoke, email: str) -> dict[str, object]:
     doc = json.loads(invoke("status", "--meeting", "temamote-tromso", "--json").stdout)
@@ -98,6 +100,14 @@ def test_bad_address_meeting_and_answer(project: Path, invoke: Invoke) -> None:
     unknown = invoke("rsvp", "set", "--meeting", "nope", "a@example.org", "yes")
     assert unknown.exit_code == 2
     assert unknown.stderr.startswith("Error: inviter.toml: no meeting 'nope' (known: ")
-    answer = invoke("rsvp", "set", "--meeting", "temamote-tromso", "a@example.org", "kanskje")
+    answer = invoke("rsvp", "set", "--meeting", "temamote-tromso", "a@example.org", "kanhende")
     assert answer.exit_code == 2
-    assert "'kanskje' is not one of 'yes', 'no', 'maybe'" in answer.stderr
+    assert "'kanhende' is not one of 'yes', 'no', 'maybe', 'ja', 'nei', 'kanskje'" in answer.stderr
+
+
+def test_the_norwegian_words_are_answers_too(project: Path, invoke: Invoke) -> None:
+    prepare(project)
+    for word, expected in (("ja", "accepted"), ("nei", "declined"), ("kanskje", "tentative")):
+        result = invoke("rsvp", "set", "--meeting", "temamote-tromso", EMMA, word)
+        assert result.exit_code == 0, result.output
+        assert rsvp_of(invoke, EMMA)["rsvp"] == expected
