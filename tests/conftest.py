@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from inviter.cli import cli
+from tests.dovecot import Dovecot, find_dovecot
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -63,3 +64,13 @@ def require_tool(path: str | None, what: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is missing; .ci/setup-tests installs it")
     pytest.skip(f"{what} is not installed (bash .ci/setup-tests installs it)")
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A real Dovecot on loopback with one user's Maildir (tests/dovecot.py)."""
+    server = Dovecot(require_tool(find_dovecot(), "Dovecot (Debian dovecot-imapd)"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -22,16 +22,6 @@ NEWSLETTER = (
 )
 
 
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    binary = require_tool(find_dovecot(), "Dovecot (Debian dovecot-imapd)")
-    server = Dovecot(binary)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def configure(project: Path, server: Dovecot, **imap: str | int) -> None:
     values = {
         "host": "127.0.0.1",

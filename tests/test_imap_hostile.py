@@ -6,13 +6,10 @@ second session acting at a precise moment, or a server answering what Dovecot ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import Invoke, require_tool
-from tests.dovecot import Dovecot, find_dovecot
+from tests.conftest import Invoke
+from tests.dovecot import Dovecot
 from tests.imap_proxy import BadAnswer, ImapProxy, junk_uidvalidity
 from tests.replies_helpers import prepare, sample
 from tests.test_imap import NEWSLETTER, PASSWORD_ENV, configure, mailbox_state
@@ -22,15 +19,6 @@ PERSONAL = (
     b"From: kollega@example.org\r\nTo: bibliotek@example.org\r\nSubject: Lunsj?\r\n"
     b"Message-ID: <personal-1@example.org>\r\n\r\nSkal vi ta lunsj?\r\n"
 )
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = Dovecot(require_tool(find_dovecot(), "Dovecot (Debian dovecot-imapd)"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def errors(stderr: str) -> list[str]:

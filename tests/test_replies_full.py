@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import DATA, Invoke, require_tool
-from tests.dovecot import Dovecot, find_dovecot
+from tests.conftest import DATA, Invoke
+from tests.dovecot import Dovecot
 from tests.replies_helpers import UID, prepare, sample
 from tests.test_bounces import message_id_to
 from tests.test_imap import PASSWORD_ENV, configure
@@ -69,15 +66,6 @@ def test_a_saved_ics_attachment_is_read_not_sent_to_rsvp_set(project: Path, invo
     assert "is a calendar file, with no sender to check: kept as unverified" in result.stderr
     emma = person(invoke, EMMA)
     assert (emma["rsvp"], emma["unverified_rsvp"]) == ("needs-action", "declined")
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = Dovecot(require_tool(find_dovecot(), "Dovecot (Debian dovecot-imapd)"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_rsvp_fetch_reads_a_bounce_from_the_mailbox(
