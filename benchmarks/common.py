@@ -21,7 +21,8 @@ from typing import Any
 
 from inviter.config import Organizer, Settings, load_settings
 from inviter.ics import build_request, serialize
-from inviter.messages import Recipient, build_message
+from inviter.messages import build_message
+from inviter.recipient import Recipient
 from inviter.templates import Rendered, Templates
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,23 +12,22 @@ import binascii
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
 from inviter.config import Meeting, Organizer
 from inviter.errors import InputError
 from inviter.ics import build_cancel, build_request, serialize
+from inviter.recipient import Kind, Recipient
 
 if TYPE_CHECKING:
     from inviter.templates import Templates
 
-Kind = Literal["request", "cancel", "reminder"]
 
 # sending.md, CVE-2024-6923: C0/C1 controls, U+0085, U+2028 and U+2029 end a header line in
 # some readers; an encoded word in a name can be decoded into one by the next reader.
@@ -37,55 +36,6 @@ _ENCODED_WORD_START = re.compile(r"=\?")
 _MESSAGE_ID = re.compile(r"<[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-]+>")
 _LINE = 78  # RFC 5322 §2.1.1: lines SHOULD be no longer than 78 characters
 _LINE_BREAKS = re.compile(r"\r\n|\r")
-
-
-class StoredContact(Protocol):
-    """What a recipient is made from: a Contact, or a row of those columns (plans.py)."""
-
-    @property
-    def email(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def language(self) -> str | None: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def municipality(self) -> str: ...
-    @property
-    def region(self) -> str: ...
-    @property
-    def organization(self) -> str | None: ...
-    @property
-    def title(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """One person a message goes to, with what templates may say about them."""
-
-    email: str
-    name: str
-    language: str = "nb"
-    role: str = ""
-    municipality: str = ""
-    region: str = ""
-    organization: str = ""
-    title: str = ""
-
-    @classmethod
-    def from_contact(cls, contact: StoredContact) -> Recipient:
-        """Return the recipient for a stored contact (a Contact, or a row of its columns)."""
-        return cls(
-            email=contact.email,
-            name=contact.name,
-            language=contact.language or "nb",
-            role=contact.role,
-            municipality=contact.municipality,
-            region=contact.region,
-            organization=contact.organization or "",
-            title=contact.title or "",
-        )
 
 
 def safe_name(name: str) -> str:

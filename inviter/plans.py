@@ -33,7 +33,6 @@ from inviter.meetings import (
     planned_sequence,
     planned_uid,
 )
-from inviter.messages import Recipient
 from inviter.models import (
     BOUNCED,
     CANCEL,
@@ -48,6 +47,7 @@ from inviter.models import (
     Delivery,
     MeetingState,
 )
+from inviter.recipient import Recipient
 from inviter.targets import Early, Mode, Plan, RecipientResult, Targets
 from inviter.versions import is_current
 

@@ -18,8 +18,9 @@ from inviter.config import Meeting, Settings
 from inviter.db import Database
 from inviter.errors import InputError
 from inviter.meetings import ensure_state, planned_sequence
-from inviter.messages import Kind, Recipient, build_message, new_message_id
+from inviter.messages import build_message, new_message_id
 from inviter.models import Contact
+from inviter.recipient import Kind, Recipient
 from inviter.templates import SAMPLE_RECIPIENT, Templates
 
 

@@ -34,9 +34,10 @@ from inviter.errors import DatabaseError, StoppedAfterSending
 from inviter.jobs import Job, Outcome
 from inviter.mailer import Mailer
 from inviter.meetings import get_state
-from inviter.messages import Kind, Recipient, build_message, new_message_id
+from inviter.messages import build_message, new_message_id
 from inviter.models import SENT, Contact, Delivery, utcnow
 from inviter.plans import addresses, plan_cancel, plan_reminder, plan_request
+from inviter.recipient import Kind, Recipient
 from inviter.recorder import Record, Recorder
 from inviter.run_report import SendReport
 from inviter.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult

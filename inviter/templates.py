@@ -24,7 +24,7 @@ from inviter.addresses import unsafe_reason
 from inviter.config import Meeting, Organizer
 from inviter.dates import format_date, format_dates, format_time, format_when
 from inviter.errors import TemplateError
-from inviter.messages import Kind, Recipient
+from inviter.recipient import Kind, Recipient
 from inviter.versions import changed_fields, details_of
 
 KINDS: tuple[Kind, ...] = ("request", "reminder", "cancel")

@@ -40,9 +40,10 @@ from inviter.db import Database
 from inviter.errors import ConfigError, InviterError
 from inviter.ics import build_request, serialize
 from inviter.mailbox import read_mime
-from inviter.messages import Recipient, build_message
+from inviter.messages import build_message
 from inviter.models import Contact
 from inviter.outlook import read_tnef
+from inviter.recipient import Recipient
 from inviter.replies import CalendarError, read_calendar
 from inviter.templates import Templates
 

@@ -15,8 +15,9 @@ from inviter.config import Meeting
 from inviter.credentials import Credentials
 from inviter.jobs import Job
 from inviter.mailer import Mailer
-from inviter.messages import Recipient, build_message
+from inviter.messages import build_message
 from inviter.models import CANCEL, FAILED, PENDING, REMINDER, REQUEST, SENT, Delivery, Reply
+from inviter.recipient import Recipient
 from inviter.templates import Templates
 from inviter.transport import OutboxTransport, SmtpTransport
 

@@ -13,7 +13,7 @@ import pytest
 from inviter.config import Meeting, load_settings
 from inviter.dates import format_dates, format_when
 from inviter.errors import TemplateError
-from inviter.messages import Kind, Recipient
+from inviter.recipient import Kind, Recipient
 from inviter.templates import MeetingView, Templates, paragraphs, tidy_text
 from tests.conftest import Invoke
 from tests.invitations_support import (
