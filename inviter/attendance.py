@@ -22,7 +22,7 @@ from inviter.collation import person_key, region_rank
 from inviter.config import Meeting, Settings
 from inviter.db import Database
 from inviter.errors import InputError
-from inviter.pages import render_attendance_page
+from inviter.pages import generated_stamp, render
 from inviter.status import MeetingStatus, meeting_status
 from inviter.terminal import meeting_span, render_table
 
@@ -346,3 +346,26 @@ def write_document(path: Path, data: bytes) -> None:
         raise InputError(
             f"{path}: cannot write: {exc.strerror or exc}; choose another -o file"
         ) from exc
+
+
+Group = tuple[str, int, int, list[tuple[int, Attendee]]]
+
+
+def attendance_groups(attendance: Attendance) -> list[Group]:
+    """Return the list cut by region: (region, accepted, tentative, numbered people)."""
+    numbered = list(enumerate(attendance.attendees, start=1))
+    return [
+        (t.region, t.accepted, t.tentative, [(n, a) for n, a in numbered if a.region == t.region])
+        for t in attendance.totals
+    ]
+
+
+def render_attendance_page(attendance: Attendance, *, generated_at: datetime) -> str:
+    """Return the attendance list as one printable A4 page (or several, the header repeated)."""
+    return render(
+        "attendance.html.j2",
+        attendance=attendance,
+        meeting=attendance.meeting,
+        groups=attendance_groups(attendance),
+        generated=generated_stamp(generated_at),
+    )

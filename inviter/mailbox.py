@@ -1,4 +1,4 @@
-"""Mail containers (.eml, mbox, Maildir, Outlook .msg) and the calendar parts inside a message.
+"""Mail containers (.eml, mbox, Maildir, a folder of files) and the parts of a MIME message.
 
 imip.md 16: walk every MIME part, forwarded message/rfc822 included; calendars come as
 text/calendar, application/ics or text/x-vcalendar, inline or attached, and from Outlook in RTF
@@ -11,7 +11,7 @@ import email.header
 import email.utils
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesParser
@@ -19,12 +19,10 @@ from email.policy import compat32
 from pathlib import Path
 
 from inviter.addresses import normalize_email
-from inviter.bounces import DeliveryReport, read_delivery_report
-from inviter.replies import Answer, CalendarError, read_calendar
+from inviter.bounces import read_delivery_report
+from inviter.mail_reading import CALENDAR_TYPES, MailReading, read_calendar_bytes
+from inviter.tnef import read_tnef
 
-CALENDAR_TYPES = frozenset(
-    {"text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics", "text/vcalendar"}
-)
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A reply is a few kilobytes; a message of more than this is not read (hostile or not a reply).
@@ -62,25 +60,6 @@ class Unreadable:
 
     where: str
     reason: str
-
-
-@dataclass
-class MailReading:
-    """What one message holds: its answers, or the reasons it holds none."""
-
-    message_id: str = ""
-    subject: str = ""
-    answers: list[Answer] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    has_calendar: bool = False
-    auto_reply: bool = False
-    references: tuple[str, ...] = ()
-    # Who sent it: the addresses of From, Sender and Reply-To (SPEC: an answer counts when its
-    # attendee is one of them), the From address to show, and when it reached the mailbox.
-    senders: frozenset[str] = frozenset()
-    sender: str = ""
-    received: datetime | None = None
-    report: DeliveryReport | None = None  # a delivery report (bounce or delay), if it is one
 
 
 def iter_mail(path: Path) -> Iterator[MailItem | Unreadable]:
@@ -260,31 +239,8 @@ def is_auto_reply(message: Message) -> bool:
     )
 
 
-def read_calendar_bytes(
-    data: bytes,
-    reading: MailReading,
-    *,
-    label: str,
-    charset: str | None,
-    method: str | None,
-    stamp: datetime,
-) -> None:
-    """Read one calendar part into ``reading``: its answers, or the problem with it."""
-    reading.has_calendar = True
-    try:
-        result = read_calendar(data, charset=charset, content_method=method, fallback_stamp=stamp)
-    except CalendarError as exc:
-        reading.problems.append(f"{label} cannot be read: {exc}")
-        return
-    if result.problem:
-        reading.problems.append(f"{label}: {result.problem}")
-    reading.answers.extend(result.answers)
-
-
 def read_mime(raw: bytes, now: datetime) -> MailReading:
     """Read a MIME message: every calendar part, forwarded messages and winmail.dat included."""
-    from inviter.outlook import read_tnef  # tnefparse is only loaded when a winmail.dat comes
-
     containers = len(_CONTAINER.findall(raw))
     if containers > MAX_CONTAINERS:
         return MailReading(
@@ -332,18 +288,3 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
     # Google and Thunderbird send the same calendar inline and as an attachment.
     reading.answers = list(dict.fromkeys(reading.answers))
     return reading
-
-
-def read_item(item: MailItem, now: datetime) -> MailReading:
-    """Read one message of any kind."""
-    if item.kind == "ics":
-        reading = MailReading()
-        read_calendar_bytes(
-            item.raw, reading, label="calendar file", charset=None, method=None, stamp=now
-        )
-        return reading
-    if item.kind == "msg":
-        from inviter.outlook import read_msg
-
-        return read_msg(item.raw, now)
-    return read_mime(item.raw, now)

@@ -1,4 +1,4 @@
-"""Replies in Outlook's own formats: .msg files (OLE) and winmail.dat (TNEF).
+"""Replies Outlook saved as .msg files (OLE); their winmail.dat parts are read by tnef.py.
 
 Outlook saves a received reply as a .msg holding MAPI properties instead of the calendar text
 (MS-OXOCAL: the message class says the answer, PidLidGlobalObjectId holds the UID); a reply
@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import extract_msg
-import tnefparse
 
 from inviter.addresses import normalize_email
-from inviter.mailbox import CALENDAR_TYPES, MailReading, read_calendar_bytes, read_mime
+from inviter.mail_reading import MailReading, is_calendar_attachment, read_calendar_bytes
+from inviter.mailbox import read_mime
 from inviter.replies import Answer
+from inviter.tnef import read_tnef
 
 # MS-OXOCAL 2.2.1.27: a UID that Outlook did not make is kept after this marker.
 _VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"
@@ -36,45 +37,6 @@ _MAX_DEPTH = 5
 # extract-msg and olefile log every oddity of a file at WARNING; the import reports its own.
 logging.getLogger("extract_msg").setLevel(logging.ERROR)
 logging.getLogger("olefile").setLevel(logging.ERROR)
-logging.getLogger("tnefparse").setLevel(logging.ERROR)
-
-
-def _is_calendar(name: str, mime: str, data: bytes) -> bool:
-    """True for an attachment that is a calendar, by type, name or content."""
-    return (
-        mime in CALENDAR_TYPES
-        or name.endswith((".ics", ".vcs"))
-        or data.lstrip()[:15].upper() == b"BEGIN:VCALENDAR"
-    )
-
-
-def read_tnef(data: bytes, reading: MailReading, *, label: str, stamp: datetime) -> None:
-    """Read a winmail.dat: its calendar attachments, or a note for review if it holds none."""
-    try:
-        tnef = tnefparse.TNEF(data, do_checksum=False)
-    except Exception as exc:  # tnefparse raises ValueError, IndexError, struct.error…
-        reading.problems.append(f"{label} cannot be decoded: {exc}")
-        return
-    found = False
-    for attachment in tnef.attachments:
-        body = attachment.data if isinstance(attachment.data, bytes) else b""
-        name = str(attachment.long_filename() or "").lower()
-        if body and _is_calendar(name, "", body):
-            found = True
-            read_calendar_bytes(
-                body, reading, label=f"{label} {name or 'attachment'}", charset=None,
-                method=None, stamp=stamp,
-            )  # fmt: skip
-    if not found:
-        kind = next(
-            (str(o.data) for o in tnef.msgprops if o.name == tnefparse.TNEF.ATTMESSAGECLASS), ""
-        )
-        what = f"an Outlook {kind} message" if kind else "Outlook rich text"
-        reading.has_calendar = True
-        reading.problems.append(
-            f"{label} holds {what} without a calendar part; open it in Outlook and record "
-            "the answer with 'inviter rsvp set'"
-        )
 
 
 def uid_from_global_object_id(data: bytes) -> str:
@@ -168,7 +130,7 @@ def _read_msg_object(msg: Any, reading: MailReading, now: datetime, depth: int) 
         mime = str(getattr(attachment, "mimetype", "") or "").lower()
         label = f"attachment {name or '(no name)'}"
         if isinstance(data, bytes):
-            if _is_calendar(name, mime, data):
+            if is_calendar_attachment(name, mime, data):
                 read_calendar_bytes(
                     data, reading, label=label, charset=None, method=None, stamp=stamp
                 )

@@ -14,7 +14,7 @@ from inviter.bokmal import region_label
 from inviter.collation import region_rank
 from inviter.config import Meeting, Organizer, Settings
 from inviter.db import Database
-from inviter.pages import render_overview_page
+from inviter.pages import generated_stamp, render
 from inviter.status import MeetingStatus, meeting_status
 
 ANSWERS = ("accepted", "tentative", "declined", "no_answer")
@@ -180,3 +180,12 @@ def overview_document(
     """Return the programme overview as one self-contained HTML page (UTF-8)."""
     programme = programme_overview(settings, db)
     return render_overview_page(programme, generated_at=generated_at or datetime.now(UTC)).encode()
+
+
+def render_overview_page(programme: Programme, *, generated_at: datetime) -> str:
+    """Return the programme overview: a table of meetings and a chart per meeting."""
+    return render(
+        "overview.html.j2",
+        programme=programme,
+        generated=generated_stamp(generated_at),
+    )

@@ -1,4 +1,5 @@
-"""The printable HTML pages: the attendance list and the programme overview.
+"""The printable HTML pages: the report templates' environment, shared by the attendance list
+and the programme overview (each module renders its own page, so this one imports neither).
 
 Templates live inside the package (``inviter/report_templates``), apart from the invitation
 templates a user edits. Every value is HTML-escaped (autoescape); pages load nothing from the
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -17,10 +18,6 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from inviter import bokmal
 from inviter.errors import TemplateError
-
-if TYPE_CHECKING:
-    from inviter.attendance import Attendance, Attendee
-    from inviter.overview import Programme
 
 # Shown to people in Norway: "made at" times on Oslo's clock.
 LOCAL_ZONE = ZoneInfo("Europe/Oslo")
@@ -66,33 +63,6 @@ def render(name: str, **context: Any) -> str:
         raise TemplateError(f"inviter/report_templates/{where}: {exc}; reinstall inviter") from exc
 
 
-Group = tuple[str, int, int, list[tuple[int, "Attendee"]]]
-
-
-def attendance_groups(attendance: Attendance) -> list[Group]:
-    """Return the list cut by region: (region, accepted, tentative, numbered people)."""
-    numbered = list(enumerate(attendance.attendees, start=1))
-    return [
-        (t.region, t.accepted, t.tentative, [(n, a) for n, a in numbered if a.region == t.region])
-        for t in attendance.totals
-    ]
-
-
-def render_attendance_page(attendance: Attendance, *, generated_at: datetime) -> str:
-    """Return the attendance list as one printable A4 page (or several, the header repeated)."""
-    return render(
-        "attendance.html.j2",
-        attendance=attendance,
-        meeting=attendance.meeting,
-        groups=attendance_groups(attendance),
-        generated=bokmal.stamp(generated_at.astimezone(LOCAL_ZONE)),
-    )
-
-
-def render_overview_page(programme: Programme, *, generated_at: datetime) -> str:
-    """Return the programme overview: a table of meetings and a chart per meeting."""
-    return render(
-        "overview.html.j2",
-        programme=programme,
-        generated=bokmal.stamp(generated_at.astimezone(LOCAL_ZONE)),
-    )
+def generated_stamp(generated_at: datetime) -> str:
+    """Return the "made at" line of a page, on Oslo's clock."""
+    return bokmal.stamp(generated_at.astimezone(LOCAL_ZONE))

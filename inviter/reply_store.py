@@ -24,8 +24,10 @@ from inviter.attribution import attribute
 from inviter.bounces import DeliveryReport
 from inviter.db import Database
 from inviter.delivery_reports import apply_report
-from inviter.mailbox import MailItem, MailReading, Unreadable, read_item
+from inviter.mail_reading import MailReading, read_calendar_bytes
+from inviter.mailbox import MailItem, Unreadable, read_mime
 from inviter.models import REQUEST, Delivery, MeetingState, RawMessage, Reply, utcnow
+from inviter.outlook import read_msg
 from inviter.replies import Answer
 
 Outcome = Literal["reply", "review", "ignored"]
@@ -422,3 +424,16 @@ class ReplyRecorder:
                 f"not counted; confirm it with 'inviter rsvp set --meeting {meeting.slug} "
                 f"{answer.email} yes|no|maybe'"
             )
+
+
+def read_item(item: MailItem, now: datetime) -> MailReading:
+    """Read one message of any kind."""
+    if item.kind == "ics":
+        reading = MailReading()
+        read_calendar_bytes(
+            item.raw, reading, label="calendar file", charset=None, method=None, stamp=now
+        )
+        return reading
+    if item.kind == "msg":
+        return read_msg(item.raw, now)
+    return read_mime(item.raw, now)

@@ -39,13 +39,14 @@ from inviter.contacts import import_contacts
 from inviter.db import Database
 from inviter.errors import ConfigError, InviterError
 from inviter.ics import build_request, serialize
+from inviter.mail_reading import MailReading
 from inviter.mailbox import read_mime
 from inviter.messages import build_message
 from inviter.models import Contact
-from inviter.outlook import read_tnef
 from inviter.recipient import Recipient
 from inviter.replies import CalendarError, read_calendar
 from inviter.templates import Templates
+from inviter.tnef import read_tnef
 
 from .conftest import ROOT, Invoke
 from .invitations_support import MESSAGE_ID, NOW, ORGANIZER, TEMAMOTE_TROMSO, UID, icaljs
@@ -307,7 +308,6 @@ def test_reply_reader_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
 @PROPERTY
 @given(raw=st.binary(max_size=600))
 def test_winmail_dat_reader_never_raises(raw: bytes) -> None:
-    from inviter.mailbox import MailReading
 
     reading = MailReading()
     read_tnef(b"\x78\x9f\x3e\x22" + raw, reading, label="winmail.dat", stamp=NOW)
