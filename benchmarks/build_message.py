@@ -9,7 +9,7 @@ from __future__ import annotations
 from common import ROOT, builders, per_call
 
 from inviter.config import load_settings
-from inviter.recipient import Recipient
+from inviter.domain import Recipient
 
 
 def main() -> None:

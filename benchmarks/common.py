@@ -19,10 +19,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from inviter.config import Organizer, Settings, load_settings
+from inviter.config import Settings, load_settings
+from inviter.domain import Organizer, Recipient
 from inviter.ics import build_request, serialize
 from inviter.messages import build_message
-from inviter.recipient import Recipient
 from inviter.templates import Rendered, Templates
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -53,9 +53,9 @@ from common import Sink, host_speed, machine, table
 
 from inviter.config import load_settings
 from inviter.db import Database
+from inviter.domain import Recipient
 from inviter.messages import build_message
 from inviter.models import SENT
-from inviter.recipient import Recipient
 from inviter.sending import Progress, send_invitations
 from inviter.templates import Templates
 from inviter.transport import wire_bytes

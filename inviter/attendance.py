@@ -19,8 +19,9 @@ from pathlib import Path
 from inviter.bokmal import meeting_place, meeting_when, region_label
 from inviter.cells import neutralise
 from inviter.collation import person_key, region_rank
-from inviter.config import Meeting, Settings
+from inviter.config import Settings
 from inviter.db import Database
+from inviter.domain import Meeting
 from inviter.errors import InputError
 from inviter.pages import generated_stamp, render
 from inviter.status import MeetingStatus, meeting_status

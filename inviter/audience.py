@@ -13,7 +13,7 @@ import unicodedata
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from inviter.config import Audience, Meeting
+from inviter.domain import Audience, Meeting
 from inviter.errors import InputError
 from inviter.models import Contact
 from inviter.regions import MUNICIPALITIES, REGIONS, canonical_region, official_municipality

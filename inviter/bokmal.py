@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inviter.config import Meeting
 from inviter.dates import format_date, format_time, format_when, month_name
+from inviter.domain import Meeting
 
 UNKNOWN_REGION_LABEL = "Ukjent region"
 

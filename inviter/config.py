@@ -13,13 +13,14 @@ import os
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inviter.addresses import normalize_email, unsafe_reason
+from inviter.domain import Audience, Meeting, Organizer
 from inviter.errors import ConfigError, InputError
 
 CONFIG_NAME = "inviter.toml"
@@ -41,19 +42,6 @@ _NOT_KEYS = frozenset(
         "INVITER_IMAP_OAUTH_TOKEN",
     }
 )
-
-
-@dataclass(frozen=True)
-class Organizer:
-    """Who invites: ORGANIZER of every event and From of every message."""
-
-    name: str
-    email: str
-
-    @property
-    def domain(self) -> str:
-        """The domain of the organizer's address (for UIDs and Message-IDs)."""
-        return self.email.rpartition("@")[2]
 
 
 @dataclass(frozen=True)
@@ -99,53 +87,6 @@ class ImapSettings(MailServerSettings):
     port: int = 993
     folder: str = "INBOX"
     move_to: str = ""
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who a meeting invites. An empty tuple means no filter on that (SPEC)."""
-
-    roles: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()
-    municipalities: tuple[str, ...] = ()
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """One meeting of the programme as the config describes it."""
-
-    slug: str
-    title: str
-    template: str
-    start: datetime  # naive, local time in ``timezone``
-    end: datetime
-    timezone: str = "Europe/Oslo"
-    location: str = ""
-    online_url: str = ""
-    description: str = ""
-    audience: Audience = field(default_factory=Audience)
-
-    @property
-    def tzinfo(self) -> ZoneInfo:
-        """The meeting's time zone."""
-        return ZoneInfo(self.timezone)
-
-    @property
-    def start_at(self) -> datetime:
-        """The start as an aware datetime."""
-        return self.start.replace(tzinfo=self.tzinfo)
-
-    @property
-    def end_at(self) -> datetime:
-        """The end as an aware datetime."""
-        return self.end.replace(tzinfo=self.tzinfo)
-
-    @property
-    def is_online(self) -> bool:
-        """True for a meeting held by video link."""
-        return bool(self.online_url)
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,7 @@ from sqlalchemy.orm import Session
 from inviter.addresses import normalize_email
 from inviter.cells import neutralise
 from inviter.collation import person_key
-from inviter.contact_fields import (
-    FIELDS,
-    ContactFields,
-    RawContact,
-    show,
-    validate_contact,
-)
+from inviter.contact_fields import FIELDS, ContactFields, RawContact, show, validate_contact
 from inviter.csvfile import open_check, read_csv
 from inviter.db import Database
 from inviter.errors import ContactError, InputError

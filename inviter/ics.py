@@ -33,7 +33,7 @@ from icalendar import (
 )
 
 from inviter.addresses import unsafe_reason
-from inviter.config import Meeting, Organizer
+from inviter.domain import Meeting, Organizer
 from inviter.errors import InputError
 
 PRODID = "-//inviter//Calendar invitations//EN"

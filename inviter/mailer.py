@@ -33,13 +33,7 @@ from inviter.errors import ConnectionFailure, InviterError
 from inviter.jobs import Job, JobQueue, Outcome, Sink
 from inviter.limiter import RateLimiter
 from inviter.models import FAILED, PENDING, SENT, UNCERTAIN
-from inviter.transport import (
-    Connection,
-    ConnectionDropped,
-    DeliveryError,
-    LoginRefused,
-    Transport,
-)
+from inviter.transport import Connection, ConnectionDropped, DeliveryError, LoginRefused, Transport
 
 MAX_DELAY = 900.0  # no single wait longer than 15 minutes
 

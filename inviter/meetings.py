@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inviter.config import Meeting, Organizer, Settings
+from inviter.config import Settings
+from inviter.domain import Meeting, Organizer
 from inviter.models import REQUEST, Delivery, MeetingState
 from inviter.uid_book import UidBook
 from inviter.versions import is_current, meeting_fingerprint, record_version

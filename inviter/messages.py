@@ -20,10 +20,9 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from inviter.config import Meeting, Organizer
+from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import InputError
 from inviter.ics import build_cancel, build_request, serialize
-from inviter.recipient import Kind, Recipient
 
 if TYPE_CHECKING:
     from inviter.templates import Templates

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 
 from inviter.bokmal import region_label
 from inviter.collation import region_rank
-from inviter.config import Meeting, Organizer, Settings
+from inviter.config import Settings
 from inviter.db import Database
+from inviter.domain import Meeting, Organizer
 from inviter.pages import generated_stamp, render
 from inviter.status import MeetingStatus, meeting_status
 

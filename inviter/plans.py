@@ -24,15 +24,10 @@ from sqlalchemy.orm import Session
 from inviter.addresses import normalize_email
 from inviter.answers import current_answers
 from inviter.audience import audience_query, check_audience, require_audience
-from inviter.config import Meeting, Settings
+from inviter.config import Settings
+from inviter.domain import Meeting, Recipient
 from inviter.errors import InputError
-from inviter.meetings import (
-    advance_version,
-    ensure_state,
-    get_state,
-    planned_sequence,
-    planned_uid,
-)
+from inviter.meetings import advance_version, ensure_state, get_state, planned_sequence, planned_uid
 from inviter.models import (
     BOUNCED,
     CANCEL,
@@ -47,7 +42,6 @@ from inviter.models import (
     Delivery,
     MeetingState,
 )
-from inviter.recipient import Recipient
 from inviter.targets import Early, Mode, Plan, RecipientResult, Targets
 from inviter.versions import is_current
 

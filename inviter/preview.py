@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from inviter.addresses import normalize_email
 from inviter.audience import select_audience
-from inviter.config import Meeting, Settings
+from inviter.config import Settings
 from inviter.db import Database
+from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import InputError
 from inviter.meetings import ensure_state, planned_sequence
 from inviter.messages import build_message, new_message_id
 from inviter.models import Contact
-from inviter.recipient import Kind, Recipient
 from inviter.templates import SAMPLE_RECIPIENT, Templates
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inviter.config import Meeting, Settings
+from inviter.config import Settings
 from inviter.db import Database
+from inviter.domain import Meeting
 from inviter.status import meeting_status
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inviter.domain import Kind
 from inviter.models import FAILED, SENT, UNCERTAIN
-from inviter.recipient import Kind
 from inviter.targets import RecipientResult
 
 

@@ -27,9 +27,10 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inviter.config import Meeting, Settings
+from inviter.config import Settings
 from inviter.credentials import PasswordPrompt, resolve_credentials
 from inviter.db import Database
+from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import DatabaseError, StoppedAfterSending
 from inviter.jobs import Job, Outcome
 from inviter.mailer import Mailer
@@ -37,7 +38,6 @@ from inviter.meetings import get_state
 from inviter.messages import build_message, new_message_id
 from inviter.models import SENT, Contact, Delivery, utcnow
 from inviter.plans import addresses, plan_cancel, plan_reminder, plan_request
-from inviter.recipient import Kind, Recipient
 from inviter.recorder import Record, Recorder
 from inviter.run_report import SendReport
 from inviter.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult

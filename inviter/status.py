@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from inviter.answers import PersonAnswers, answers_of
 from inviter.audience import audience_query, check_audience
-from inviter.config import Meeting, Settings
+from inviter.config import Settings
+from inviter.domain import Meeting
 from inviter.meetings import get_state, has_sent
 from inviter.models import (
     BOUNCED,

@@ -15,9 +15,9 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from inviter.config import Settings
+from inviter.domain import Kind, Recipient
 from inviter.messages import new_message_id
 from inviter.models import PENDING, Delivery, MeetingState
-from inviter.recipient import Kind, Recipient
 
 # check: read-only, count the targets; list: read-only, keep them (a dry run renders each);
 # write: write a pending row for each, keep only the rows' ids.

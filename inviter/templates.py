@@ -21,10 +21,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from inviter.addresses import unsafe_reason
-from inviter.config import Meeting, Organizer
 from inviter.dates import format_date, format_dates, format_time, format_when
+from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import TemplateError
-from inviter.recipient import Kind, Recipient
 from inviter.versions import changed_fields, details_of
 
 KINDS: tuple[Kind, ...] = ("request", "reminder", "cancel")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from inviter.config import Meeting
+from inviter.domain import Meeting
 from inviter.programme import MeetingSummary
 
 _BOLD = "\x1b[1m"

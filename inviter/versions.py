@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inviter.config import Meeting
+from inviter.domain import Meeting
 from inviter.models import MeetingState, MeetingVersion
 
 MATERIAL = ("start", "end", "timezone", "location", "online_url")

@@ -17,7 +17,7 @@ from typing import Any
 import icalendar
 import vobject
 
-from inviter.config import Audience, Meeting, Organizer
+from inviter.domain import Audience, Meeting, Organizer
 from tests.conftest import require_tool
 
 TESTS = Path(__file__).resolve().parent

@@ -10,12 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter.attendance import (
-    JSON_KEYS,
-    attendance_table,
-    build_attendance,
-    markdown_cell,
-)
+from inviter.attendance import JSON_KEYS, attendance_table, build_attendance, markdown_cell
 from inviter.cells import neutralise
 from inviter.collation import collation_key
 from inviter.config import Settings

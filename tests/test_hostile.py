@@ -37,13 +37,13 @@ from inviter.addresses import unsafe_reason as validate_reason
 from inviter.contact_fields import RawContact, validate_contact
 from inviter.contacts import import_contacts
 from inviter.db import Database
+from inviter.domain import Recipient
 from inviter.errors import ConfigError, InviterError
 from inviter.ics import build_request, serialize
 from inviter.mail_reading import MailReading
 from inviter.mailbox import read_mime
 from inviter.messages import build_message
 from inviter.models import Contact
-from inviter.recipient import Recipient
 from inviter.replies import CalendarError, read_calendar
 from inviter.templates import Templates
 from inviter.tnef import read_tnef

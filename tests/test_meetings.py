@@ -7,11 +7,7 @@ from pathlib import Path
 
 from inviter.config import load_settings
 from inviter.db import Database
-from inviter.meetings import (
-    advance_version,
-    ensure_state,
-    planned_sequence,
-)
+from inviter.meetings import advance_version, ensure_state, planned_sequence
 from inviter.models import REQUEST, SENT, Contact, Delivery
 from inviter.versions import meeting_fingerprint
 

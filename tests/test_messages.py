@@ -15,12 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inviter.config import Meeting, Organizer
+from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import InputError, TemplateError
 from inviter.ics import build_cancel, build_request, serialize
 from inviter.messages import _encode_words, build_message, new_message_id
 from inviter.models import Contact
-from inviter.recipient import Kind, Recipient
 from inviter.templates import Templates
 from tests.invitations_support import (
     ATTENDEE_EMAIL,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from inviter import plans, targets
-from inviter.config import Organizer, load_settings
+from inviter.config import load_settings
+from inviter.domain import Organizer
 from inviter.messages import new_message_id
 from inviter.models import PENDING, REMINDER, REQUEST, SENT
 

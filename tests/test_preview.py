@@ -14,9 +14,9 @@ from sqlalchemy import select
 from inviter.audience import select_audience
 from inviter.config import load_settings
 from inviter.db import Database
+from inviter.domain import Recipient
 from inviter.messages import build_message
 from inviter.models import REQUEST, SENT, Contact, Delivery, MeetingState
-from inviter.recipient import Recipient
 from inviter.templates import Templates
 from tests.conftest import Invoke
 

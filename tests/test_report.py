@@ -7,13 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter.overview import (
-    BAR_WIDTH,
-    LABEL_WIDTH,
-    RegionAnswers,
-    answers_by_region,
-    chart_layout,
-)
+from inviter.overview import BAR_WIDTH, LABEL_WIDTH, RegionAnswers, answers_by_region, chart_layout
 from inviter.status import meeting_status
 from tests.conftest import Invoke
 from tests.report_browser import dump_dom, page_colours, pdf_pages, print_pdf, screenshot

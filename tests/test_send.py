@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inviter.config import Meeting
 from inviter.credentials import Credentials
+from inviter.domain import Meeting, Recipient
 from inviter.jobs import Job
 from inviter.mailer import Mailer
 from inviter.messages import build_message
 from inviter.models import CANCEL, FAILED, PENDING, REMINDER, REQUEST, SENT, Delivery, Reply
-from inviter.recipient import Recipient
 from inviter.templates import Templates
 from inviter.transport import OutboxTransport, SmtpTransport
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from inviter.config import Meeting, load_settings
+from inviter.config import load_settings
 from inviter.dates import format_dates, format_when
+from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import TemplateError
-from inviter.recipient import Kind, Recipient
 from inviter.templates import MeetingView, Templates, paragraphs, tidy_text
 from tests.conftest import Invoke
 from tests.invitations_support import (
