@@ -18,7 +18,7 @@ def main() -> None:
     recipient = Recipient(email="ailu.somby@example.org", name="Áilu Čađŋšŧž Somby")
     ways = builders(settings, "regionmote-nord-troms", recipient)
     for name, build in (
-        ("inviter.messages.build_message", ways.ours),
+        ("inviter.compose.message.build_message", ways.ours),
         ("EmailMessage", ways.rendering),
     ):
         seconds = per_call(build, 2000)

@@ -19,11 +19,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from inviter.compose.calendar import build_request, serialize
+from inviter.compose.message import build_message
+from inviter.compose.templates import Rendered, Templates
 from inviter.config import Settings, load_settings
 from inviter.domain import Organizer, Recipient
-from inviter.ics import build_request, serialize
-from inviter.messages import build_message
-from inviter.templates import Rendered, Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -166,7 +166,7 @@ SAMPLE = Recipient(email="aile.somby@example.org", name="Áile Čuđđi Somby 17
 class Builders:
     """One invitation built three ways, each a call that returns the message's bytes."""
 
-    ours: Callable[[], bytes]  # inviter.messages.build_message: templates, calendar, MIME
+    ours: Callable[[], bytes]  # inviter.compose.message.build_message: templates, calendar, MIME
     assembly: Callable[[], bytes]  # EmailMessage assembly alone, the parts rendered before
     rendering: Callable[[], bytes]  # the templates, the calendar, then EmailMessage assembly
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from common import machine, peak_rss, run_child, table
 
-from inviter.contacts import import_contacts
-from inviter.db import Database
+from inviter.contacts.contact_list import import_contacts
+from inviter.store.database import Database
 
 MUNICIPALITIES = ["Tromsø", "Harstad", "Senja", "Lyngen", "Balsfjord", "Bardu"]
 

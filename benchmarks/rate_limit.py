@@ -32,11 +32,11 @@ from pathlib import Path
 
 from common import machine, table
 
-import inviter.limiter
+import inviter.deliver.limiter
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.models import SENT
-from inviter.sending import send_invitations
+from inviter.deliver.sending import send_invitations
+from inviter.store.database import Database
+from inviter.store.models import SENT
 from tests.proof_support import make_project, most_in_window
 from tests.sending_support import MEETING, smtp_env
 from tests.smtpd import RecordingHandler, SmtpServer
@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     duration = args.seconds if args.seconds is not None else args.minutes * 60
     count = int(args.rate * duration / args.window)
-    inviter.limiter.WINDOW = args.window  # the limiter reads it at every acquire
+    inviter.deliver.limiter.WINDOW = args.window  # the limiter reads it at every acquire
 
     print(f"# rate limit: {args.rate} per {args.window:g} s, {count} messages, "
           f"concurrency {args.concurrency}")  # fmt: skip

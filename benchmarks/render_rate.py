@@ -8,7 +8,7 @@ Run: .venv/bin/python benchmarks/render_rate.py [--size 10000] [--memory 1000 10
    from the call of ``send_invitations`` to its return.
 2. In the same run, the cost of bare ``EmailMessage(policy=SMTP)`` assembly of the same
    message (the same subject, texts and calendar, rendered before its clock starts), and of
-   ``inviter.messages.build_message`` rendering everything: messages a second of each.
+   ``inviter.compose.message.build_message`` rendering everything: messages a second of each.
 3. Peak memory: the same send in a child process per audience size in ``--memory``; the child
    reads its own peak RSS (VmHWM) when it ends. An audience of 1 is the
    baseline (the interpreter and the libraries); "growth" is what the audience adds.
@@ -28,9 +28,9 @@ from pathlib import Path
 from common import ROOT, machine, peak_rss, per_message, table
 
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.models import SENT
-from inviter.sending import send_invitations
+from inviter.deliver.sending import send_invitations
+from inviter.store.database import Database
+from inviter.store.models import SENT
 from tests.proof_support import make_project
 from tests.sending_support import MEETING
 
@@ -97,7 +97,7 @@ def main() -> None:
                         f"{rate * bare:.2f}",
                     ],
                     [
-                        "inviter.messages.build_message (render + calendar + MIME)",
+                        "inviter.compose.message.build_message (render + calendar + MIME)",
                         f"{mine * 1000:.3f}",
                         f"{1 / mine:,.0f}",
                         f"{bare / mine:.2f}",

@@ -36,9 +36,9 @@ from common import ROOT, machine, peak_rss, run_child, table
 from sqlalchemy import insert
 
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.models import REQUEST, SENT, Contact, Delivery, MeetingState
-from inviter.rsvp import import_replies
+from inviter.replies.rsvp import import_replies
+from inviter.store.database import Database
+from inviter.store.models import REQUEST, SENT, Contact, Delivery, MeetingState
 from tests.proof_support import contact_rows
 from tests.replies_helpers import DATA, SLUG, UID
 

@@ -51,14 +51,14 @@ import aiosmtplib
 import mailmerge_peer
 from common import Sink, host_speed, machine, table
 
+from inviter.compose.message import build_message
+from inviter.compose.templates import Templates
 from inviter.config import load_settings
-from inviter.db import Database
+from inviter.deliver.sending import Progress, send_invitations
+from inviter.deliver.transport import wire_bytes
 from inviter.domain import Recipient
-from inviter.messages import build_message
-from inviter.models import SENT
-from inviter.sending import Progress, send_invitations
-from inviter.templates import Templates
-from inviter.transport import wire_bytes
+from inviter.store.database import Database
+from inviter.store.models import SENT
 from tests.proof_support import contact_rows, make_project
 from tests.sending_support import MEETING
 

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import click
 
 from inviter import __version__
-from inviter.attendance import FORMATS, attendance_document, write_document
+from inviter.compose.preview import describe_preview, preview_invitation
 from inviter.config import Settings, find_config, load_settings
-from inviter.contacts import (
+from inviter.contacts.contact_list import (
     add_contact,
     export_contacts,
     export_contacts_file,
@@ -30,20 +30,20 @@ from inviter.contacts import (
     list_contacts,
     remove_contact,
 )
-from inviter.db import Database
+from inviter.deliver.run_summary import describe_report
+from inviter.deliver.sending import Progress, cancel_meeting, remind_meeting, send_invitations
 from inviter.errors import ConfigError, ContactError, InviterError, PartialFailure
-from inviter.imap import fetch_replies
-from inviter.overview import overview_document
-from inviter.preview import describe_preview, preview_invitation
-from inviter.programme import meetings_document, summarize_meetings
-from inviter.reply_store import ImportReport
-from inviter.rsvp import describe_import, import_replies, set_reply
-from inviter.run_report import describe_report
-from inviter.sending import Progress, cancel_meeting, remind_meeting, send_invitations
-from inviter.status import RSVP_WORDS
-from inviter.status_view import load_status, status_document, status_table
-from inviter.terminal import meetings_table, render_table
-from inviter.uid_book import UID_FILE, UidBook
+from inviter.replies.imap import fetch_replies
+from inviter.replies.recording import ImportReport
+from inviter.replies.rsvp import describe_import, import_replies, set_reply
+from inviter.reports.attendance import FORMATS, attendance_document, write_document
+from inviter.reports.meeting_list import meetings_document, summarize_meetings
+from inviter.reports.programme_report import overview_document
+from inviter.reports.status import RSVP_WORDS
+from inviter.reports.status_output import load_status, status_document, status_table
+from inviter.reports.terminal import meetings_table, render_table
+from inviter.store.database import Database
+from inviter.store.uid_book import UID_FILE, UidBook
 
 F = TypeVar("F", bound=Callable[..., Any])
 

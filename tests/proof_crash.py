@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from inviter.models import CANCEL, REMINDER, REQUEST, SENT, Delivery
+from inviter.store.models import CANCEL, REMINDER, REQUEST, SENT, Delivery
 
 from .proof_support import QueueFirstHandler, make_project
 from .sending_support import MEETING, deliveries, meeting_state, open_db, smtp_env

@@ -18,9 +18,9 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 from sqlalchemy import insert
 
-from inviter.db import Database
-from inviter.models import Contact, utcnow
-from inviter.regions import MUNICIPALITIES
+from inviter.locale.regions import MUNICIPALITIES
+from inviter.store.database import Database
+from inviter.store.models import Contact, utcnow
 
 from .sending_support import write_config
 from .smtpd import Certificates, CountingSMTP, Plan, RecordingHandler, SmtpServer, _Controller

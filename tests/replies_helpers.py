@@ -18,9 +18,9 @@ from pathlib import Path
 from extract_msg.ole_writer import OleWriter
 
 from inviter.config import Settings, load_settings
-from inviter.db import Database
-from inviter.models import REQUEST, SENT, Contact, Delivery, MeetingState
-from inviter.versions import meeting_fingerprint
+from inviter.store.database import Database
+from inviter.store.models import REQUEST, SENT, Contact, Delivery, MeetingState
+from inviter.store.versions import meeting_fingerprint
 
 DATA = Path(__file__).resolve().parent / "data" / "replies"
 UID = "5f1c2a0e-7b8d-4c1e-9a3f-2d6e8b0c4a11@example.org"

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from inviter.config import Settings, load_settings
-from inviter.db import Database
-from inviter.meetings import ensure_state
-from inviter.models import CANCEL, REQUEST, SENT, Contact, Delivery, Reply
+from inviter.store.database import Database
+from inviter.store.meetings import ensure_state
+from inviter.store.models import CANCEL, REQUEST, SENT, Contact, Delivery, Reply
 
 T0 = datetime(2022, 10, 1, 12, 0, tzinfo=UTC)
 MEETING = "temamote-tromso"

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from inviter.config import Settings, load_settings
-from inviter.db import Database
-from inviter.models import Contact, Delivery, MeetingState
+from inviter.store.database import Database
+from inviter.store.models import Contact, Delivery, MeetingState
 
 from .smtpd import SmtpServer
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from inviter.attendance import JSON_KEYS, attendance_table, build_attendance, markdown_cell
 from inviter.cells import neutralise
-from inviter.collation import collation_key
 from inviter.config import Settings
-from inviter.contacts import add_contact
-from inviter.db import Database
-from inviter.meetings import ensure_state
-from inviter.status import meeting_status
+from inviter.contacts.contact_list import add_contact
+from inviter.locale.collation import collation_key
+from inviter.reports.attendance import JSON_KEYS, attendance_table, build_attendance, markdown_cell
+from inviter.reports.status import meeting_status
+from inviter.store.database import Database
+from inviter.store.meetings import ensure_state
 from tests.conftest import Invoke
 from tests.report_seed import (
     ACCEPTED_ORDER,

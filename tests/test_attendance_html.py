@@ -11,7 +11,7 @@ from pathlib import Path
 import markupsafe
 import pytest
 
-from inviter.regions import MUNICIPALITIES
+from inviter.locale.regions import MUNICIPALITIES
 from tests.conftest import Invoke, require_tool
 from tests.report_browser import dump_dom, pdf_pages, png_size, print_pdf, screenshot
 from tests.report_seed import (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter.regions import MUNICIPALITIES, OFFICIAL_NAMES
+from inviter.locale.regions import MUNICIPALITIES, OFFICIAL_NAMES
 
 from .conftest import Invoke
 from .contacts_support import HEADER, assert_refused, emails, stored, write_csv

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from inviter.contacts import add_contact, list_contacts, remove_contact
-from inviter.db import Database
-from inviter.models import SENT, Contact, Delivery, MeetingState, Reply
+from inviter.contacts.contact_list import add_contact, list_contacts, remove_contact
+from inviter.store.database import Database
+from inviter.store.models import SENT, Contact, Delivery, MeetingState, Reply
 
 from .conftest import Invoke
 from .contacts_support import assert_refused, emails, stored

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter.models import SENT
+from inviter.store.models import SENT
 
 from .sending_support import MEETING, add_contacts, deliveries, open_db, smtp_env, write_config
 from .smtpd import RecordingHandler, SmtpServer

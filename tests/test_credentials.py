@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inviter.config import ImapSettings, SmtpSettings
-from inviter.credentials import resolve_credentials
+from inviter.deliver.credentials import resolve_credentials
 from inviter.errors import ConfigError, InputError
 
 from .conftest import Invoke

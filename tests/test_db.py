@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from inviter.db import Database
 from inviter.errors import DatabaseError
-from inviter.models import SCHEMA_VERSION, Contact
+from inviter.store.database import Database
+from inviter.store.models import SCHEMA_VERSION, Contact
 
 from .conftest import Invoke
 
@@ -184,7 +184,7 @@ def test_unusable_db_option_is_a_one_line_error(invoke: Invoke, tmp_path: Path) 
     ],
 )
 def test_urls_are_named_without_any_part_of_a_password(url: str, shown: str) -> None:
-    from inviter.db import hide_credentials
+    from inviter.store.database import hide_credentials
 
     assert hide_credentials(url) == shown
 

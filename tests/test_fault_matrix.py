@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from inviter.models import FAILED, SENT, UNCERTAIN
+from inviter.store.models import FAILED, SENT, UNCERTAIN
 
 from .conftest import Invoke
 from .proof_support import NoTlsNowServer, StallingHandler

@@ -34,19 +34,19 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from inviter.addresses import unsafe_reason as validate_reason
-from inviter.contact_fields import RawContact, validate_contact
-from inviter.contacts import import_contacts
-from inviter.db import Database
+from inviter.compose.calendar import build_request, serialize
+from inviter.compose.message import build_message
+from inviter.compose.templates import Templates
+from inviter.contacts.contact_list import import_contacts
+from inviter.contacts.fields import RawContact, validate_contact
 from inviter.domain import Recipient
 from inviter.errors import ConfigError, InviterError
-from inviter.ics import build_request, serialize
-from inviter.mail_reading import MailReading
-from inviter.mailbox import read_mime
-from inviter.messages import build_message
-from inviter.models import Contact
-from inviter.replies import CalendarError, read_calendar
-from inviter.templates import Templates
-from inviter.tnef import read_tnef
+from inviter.replies.calendar_reply import CalendarError, read_calendar
+from inviter.replies.mail_files import read_mime
+from inviter.replies.mail_reading import MailReading
+from inviter.replies.tnef import read_tnef
+from inviter.store.database import Database
+from inviter.store.models import Contact
 
 from .conftest import ROOT, Invoke
 from .invitations_support import MESSAGE_ID, NOW, ORGANIZER, TEMAMOTE_TROMSO, UID, icaljs

@@ -12,9 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inviter.compose.calendar import (
+    build_cancel,
+    build_request,
+    quote_cn,
+    serialize,
+    timezone_rules,
+)
 from inviter.domain import Meeting
 from inviter.errors import InputError
-from inviter.ics import build_cancel, build_request, quote_cn, serialize, timezone_rules
 from tests.invitations_support import (
     ATTENDEE_EMAIL,
     ATTENDEE_NAME,

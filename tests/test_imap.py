@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.imap import _move, _xoauth2, connect, encode_mailbox
+from inviter.replies.imap import _move, _xoauth2, connect, encode_mailbox
+from inviter.store.database import Database
 from tests.conftest import Invoke, require_tool
 from tests.dovecot import PASSWORD, USER, Dovecot, find_dovecot
 from tests.replies_helpers import prepare, sample

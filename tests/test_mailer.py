@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from inviter.config import SmtpSettings
-from inviter.credentials import Credentials
+from inviter.deliver.credentials import Credentials
+from inviter.deliver.jobs import Job, Outcome
+from inviter.deliver.limiter import WINDOW, RateLimiter
+from inviter.deliver.mailer import Mailer
+from inviter.deliver.transport import SmtpTransport
 from inviter.errors import ConnectionFailure
-from inviter.jobs import Job, Outcome
-from inviter.limiter import WINDOW, RateLimiter
-from inviter.mailer import Mailer
-from inviter.models import FAILED, PENDING, SENT, UNCERTAIN
-from inviter.transport import SmtpTransport
+from inviter.store.models import FAILED, PENDING, SENT, UNCERTAIN
 
 from .smtpd import RecordingHandler, SmtpServer
 

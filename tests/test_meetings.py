@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.meetings import advance_version, ensure_state, planned_sequence
-from inviter.models import REQUEST, SENT, Contact, Delivery
-from inviter.versions import meeting_fingerprint
+from inviter.store.database import Database
+from inviter.store.meetings import advance_version, ensure_state, planned_sequence
+from inviter.store.models import REQUEST, SENT, Contact, Delivery
+from inviter.store.versions import meeting_fingerprint
 
 from .conftest import Invoke
 

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inviter.compose.calendar import build_cancel, build_request, serialize
+from inviter.compose.message import _encode_words, build_message, new_message_id
+from inviter.compose.templates import Templates
 from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import InputError, TemplateError
-from inviter.ics import build_cancel, build_request, serialize
-from inviter.messages import _encode_words, build_message, new_message_id
-from inviter.models import Contact
-from inviter.templates import Templates
+from inviter.store.models import Contact
 from tests.invitations_support import (
     ATTENDEE_EMAIL,
     ATTENDEE_NAME,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from inviter import plans, targets
+from inviter.compose.message import new_message_id
 from inviter.config import load_settings
+from inviter.deliver import plans, targets
 from inviter.domain import Organizer
-from inviter.messages import new_message_id
-from inviter.models import PENDING, REMINDER, REQUEST, SENT
+from inviter.store.models import PENDING, REMINDER, REQUEST, SENT
 
 from .conftest import Invoke
 from .sending_support import (

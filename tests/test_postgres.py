@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from inviter.db import Database
+from inviter.deliver.run_summary import SendReport
+from inviter.deliver.sending import send_invitations
 from inviter.errors import DatabaseError
-from inviter.run_report import SendReport
-from inviter.sending import send_invitations
+from inviter.store.database import Database
 
 from . import postgres_server
 from .conftest import Invoke
@@ -254,7 +254,7 @@ def test_a_killed_run_leaves_no_lock_behind(invoke: Invoke, pg_url: str) -> None
         [
             sys.executable, "-c",
             "import sys, time\n"
-            "from inviter.db import Database\n"
+            "from inviter.store.database import Database\n"
             "with Database(sys.argv[1]).exclusive(sys.argv[2], 'busy'):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(60)\n",

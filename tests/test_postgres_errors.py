@@ -14,10 +14,10 @@ import pytest
 from click.testing import Result
 from sqlalchemy import text
 
-from inviter.contacts import ImportSummary, import_contacts
-from inviter.db import Database
+from inviter.contacts.contact_list import ImportSummary, import_contacts
 from inviter.errors import DatabaseError
-from inviter.models import Contact
+from inviter.store.database import Database
+from inviter.store.models import Contact
 
 from . import postgres_server
 from .conftest import Invoke

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inviter.audience import select_audience
+from inviter.compose.message import build_message
+from inviter.compose.templates import Templates
 from inviter.config import load_settings
-from inviter.db import Database
+from inviter.contacts.audience import select_audience
 from inviter.domain import Recipient
-from inviter.messages import build_message
-from inviter.models import REQUEST, SENT, Contact, Delivery, MeetingState
-from inviter.templates import Templates
+from inviter.store.database import Database
+from inviter.store.models import REQUEST, SENT, Contact, Delivery, MeetingState
 from tests.conftest import Invoke
 
 SAMPLE_LINE = (

@@ -11,9 +11,9 @@ import asyncio
 import tracemalloc
 from pathlib import Path
 
-from inviter.jobs import Job
-from inviter.mailer import Mailer
-from inviter.transport import OutboxTransport
+from inviter.deliver.jobs import Job
+from inviter.deliver.mailer import Mailer
+from inviter.deliver.transport import OutboxTransport
 
 COUNT, SIZE = 200, 100_000
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from inviter.db import Database
 from inviter.errors import DatabaseError
-from inviter.models import FAILED, PENDING, SENT, Delivery, MeetingState
-from inviter.recorder import NICENESS, Record, Recorder
+from inviter.store.database import Database
+from inviter.store.models import FAILED, PENDING, SENT, Delivery, MeetingState
+from inviter.store.recorder import NICENESS, Record, Recorder
 
 
 def _database(tmp_path: Path, rows: int) -> tuple[Database, list[int]]:

@@ -6,9 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inviter.attribution import attribute
-from inviter.mailbox import read_mime
-from inviter.replies import Answer, CalendarError, parse_calendar, read_calendar, unfold
+from inviter.replies.attribution import attribute
+from inviter.replies.calendar_reply import (
+    Answer,
+    CalendarError,
+    parse_calendar,
+    read_calendar,
+    unfold,
+)
+from inviter.replies.mail_files import read_mime
 from tests.replies_helpers import UID, build_tnef, sample, tnef_mail
 
 NOW = datetime(2022, 10, 20, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from inviter.models import Reply
+from inviter.store.models import Reply
 from tests.conftest import Invoke
 from tests.replies_helpers import UID, prepare, sample, write_mbox
 

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from inviter.overview import BAR_WIDTH, LABEL_WIDTH, RegionAnswers, answers_by_region, chart_layout
-from inviter.status import meeting_status
+from inviter.reports.programme_report import (
+    BAR_WIDTH,
+    LABEL_WIDTH,
+    RegionAnswers,
+    answers_by_region,
+    chart_layout,
+)
+from inviter.reports.status import meeting_status
 from tests.conftest import Invoke
 from tests.report_browser import dump_dom, page_colours, pdf_pages, print_pdf, screenshot
 from tests.report_seed import MEETING, PEOPLE, Person, open_project, seed

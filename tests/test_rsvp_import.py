@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from inviter.db import Database
-from inviter.models import REQUEST, SENT, Delivery, MeetingState, RawMessage, Reply
+from inviter.store.database import Database
+from inviter.store.models import REQUEST, SENT, Delivery, MeetingState, RawMessage, Reply
 from tests.conftest import Invoke
 from tests.replies_helpers import DATA, UID, build_msg, prepare, sample, write_maildir, write_mbox
 

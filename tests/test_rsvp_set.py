@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from inviter.models import Contact, Reply
+from inviter.store.models import Contact, Reply
 from tests.conftest import Invoke
 from tests.replies_helpers import DATA, prepare
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inviter.credentials import Credentials
+from inviter.compose.message import build_message
+from inviter.compose.templates import Templates
+from inviter.deliver.credentials import Credentials
+from inviter.deliver.jobs import Job
+from inviter.deliver.mailer import Mailer
+from inviter.deliver.transport import OutboxTransport, SmtpTransport
 from inviter.domain import Meeting, Recipient
-from inviter.jobs import Job
-from inviter.mailer import Mailer
-from inviter.messages import build_message
-from inviter.models import CANCEL, FAILED, PENDING, REMINDER, REQUEST, SENT, Delivery, Reply
-from inviter.templates import Templates
-from inviter.transport import OutboxTransport, SmtpTransport
+from inviter.store.models import CANCEL, FAILED, PENDING, REMINDER, REQUEST, SENT, Delivery, Reply
 
 from .conftest import Invoke
 from .sending_support import (

@@ -16,7 +16,7 @@ import pexpect
 import pytest
 from sqlalchemy import select
 
-from inviter.models import PENDING, SENT, UNCERTAIN, Delivery
+from inviter.store.models import PENDING, SENT, UNCERTAIN, Delivery
 
 from .conftest import Invoke
 from .sending_support import (

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.meetings import ensure_state
-from inviter.models import CANCEL, FAILED, REQUEST, SENT, Contact, Delivery, Reply
-from inviter.status import meeting_status
+from inviter.reports.status import meeting_status
+from inviter.store.database import Database
+from inviter.store.meetings import ensure_state
+from inviter.store.models import CANCEL, FAILED, REQUEST, SENT, Contact, Delivery, Reply
 
 T0 = datetime(2022, 10, 1, 12, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from inviter.config import load_settings
-from inviter.db import Database
-from inviter.models import FAILED, REQUEST, Delivery, MeetingState
-from inviter.status_view import load_status, status_table
+from inviter.reports.status_output import load_status, status_table
+from inviter.store.database import Database
+from inviter.store.models import FAILED, REQUEST, Delivery, MeetingState
 from tests.conftest import Invoke
 from tests.replies_helpers import DATA, EMAILS, prepare
 

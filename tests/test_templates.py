@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from inviter.compose.templates import MeetingView, Templates, paragraphs, tidy_text
 from inviter.config import load_settings
-from inviter.dates import format_dates, format_when
 from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import TemplateError
-from inviter.templates import MeetingView, Templates, paragraphs, tidy_text
+from inviter.locale.dates import format_dates, format_when
 from tests.conftest import Invoke
 from tests.invitations_support import (
     BIBLIOTEKSJEFMOTE,

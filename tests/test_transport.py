@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from inviter.config import SmtpSettings
-from inviter.credentials import Credentials, resolve_credentials
-from inviter.errors import ConfigError, ConnectionFailure, InputError
-from inviter.transport import (
+from inviter.deliver.credentials import Credentials, resolve_credentials
+from inviter.deliver.transport import (
     ConnectionDropped,
     DeliveryError,
     LoginRefused,
@@ -21,6 +20,7 @@ from inviter.transport import (
     SmtpTransport,
     wire_bytes,
 )
+from inviter.errors import ConfigError, ConnectionFailure, InputError
 
 from .smtpd import Certificates, RecordingHandler, SmtpServer, free_port
 

@@ -1,0 +1,1 @@
+"""What one recipient gets: the template texts, the calendar, the MIME message, and a preview."""

@@ -1,0 +1,390 @@
+"""Where messages go: the outbox Maildir, or an SMTP submission server through aiosmtplib.
+
+Both transports hand over exactly the same bytes (``wire_bytes``), so a message in the outbox is
+byte for byte what the SMTP server would receive. aiosmtplib's exceptions are wrapped here, once,
+into the three outcomes the mailer acts on (sending.md, "How aiosmtplib reports them"):
+
+- ``ConnectionFailure`` (exit 3): the server cannot be reached, TLS cannot be set up, or the login
+  is refused. ``LoginRefused`` is the login case: trying again will not help.
+- ``DeliveryError``: the server answered this message with a 4xx or 5xx; the connection is usable
+  again unless ``closes`` (421).
+- ``ConnectionDropped``: the connection is gone mid-message; ``uncertain`` when it went after the
+  data was sent, so the message may have been delivered (RFC 1047).
+
+Passwords and tokens never appear in an error, a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from inviter.config import SmtpSettings
+from inviter.deliver.credentials import Credentials
+from inviter.deliver.tls import client_context
+from inviter.errors import ConfigError, ConnectionFailure, InputError, InviterError
+
+
+class LoginRefused(ConnectionFailure):
+    """The server refused the login (535 and friends): retrying cannot help."""
+
+
+class DeliveryError(InviterError):
+    """The server answered one message with an error code."""
+
+    exit_code = 1
+
+    def __init__(self, code: int, response: str, *, stage: str) -> None:
+        super().__init__(f"{code} {response}".strip())
+        self.code = code
+        self.response = response
+        self.stage = stage
+
+    @property
+    def permanent(self) -> bool:
+        """True for 5xx: never retried (RFC 5321 §4.2.1; retrying gets a sender throttled)."""
+        return self.code >= 500
+
+    @property
+    def closes(self) -> bool:
+        """True when the server closes the connection after this answer (421, RFC 5321 §3.8)."""
+        return self.code == 421
+
+    @property
+    def throttles(self) -> bool:
+        """True for answers that ask for fewer connections (421, 432, 454; sending.md)."""
+        return self.code in (421, 432, 454)
+
+
+class ConnectionDropped(InviterError):
+    """The connection went away (or stalled) in the middle of a message."""
+
+    exit_code = 1
+
+    def __init__(self, reason: str, *, uncertain: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.uncertain = uncertain
+
+
+def wire_bytes(data: bytes) -> bytes:
+    """Return the message as it travels: CRLF line ends and a final CRLF (RFC 5321 §4.1.1.4).
+
+    aiosmtplib makes the same changes before the data goes out; doing them here first makes the
+    outbox copy identical to what the server receives.
+    """
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The server's 250 after the data: the message is its responsibility now."""
+
+    code: int
+    response: str
+
+
+class Connection(Protocol):
+    """One open channel for messages: an SMTP connection or the outbox."""
+
+    async def open(self) -> None:
+        """Connect (and log in); raise ConnectionFailure."""
+
+    async def send(self, sender: str, recipient: str, data: bytes) -> Accepted:
+        """Hand over one message; raise DeliveryError or ConnectionDropped."""
+
+    async def close(self) -> None:
+        """Say goodbye; never raise."""
+
+
+class Transport(Protocol):
+    """A way out for messages."""
+
+    name: str
+    max_connections: int | None
+
+    def connection(self) -> Connection:
+        """Return a new, unopened connection."""
+
+    def describe(self) -> str:
+        """Say where messages go, for people."""
+
+
+# ---------------------------------------------------------------- outbox
+
+
+class OutboxTransport:
+    """Writes each message as a file into a Maildir: nothing leaves the machine."""
+
+    name = "outbox"
+    max_connections: int | None = 1
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._count = 0
+
+    def describe(self) -> str:
+        """Name the folder the messages land in."""
+        return str(self.path / "new")
+
+    def connection(self) -> OutboxConnection:
+        """Return a writer into the Maildir."""
+        return OutboxConnection(self)
+
+    def prepare(self) -> None:
+        """Make the Maildir (tmp/, new/, cur/); raise InputError if that is impossible."""
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"{self.path}: cannot make the outbox Maildir: {exc.strerror}; "
+                "set [send] outbox to a folder you can write"
+            ) from None
+
+    def write(self, data: bytes) -> Path:
+        """Write one message: tmp/ first, then rename into new/ (atomic; Maildir's protocol)."""
+        self._count += 1
+        # Maildir unique name: time, pid and a counter, host (cr.yp.to/proto/maildir.html).
+        host = socket.gethostname().replace("/", "\\057").replace(":", "\\072")
+        unique = f"{time.time_ns()}.P{os.getpid()}Q{self._count}.{host}"
+        temp = self.path / "tmp" / unique
+        final = self.path / "new" / unique
+        try:
+            with open(temp, "xb") as handle:
+                handle.write(data)
+            os.replace(temp, final)
+        except OSError as exc:
+            raise ConnectionFailure(
+                f"{self.path}: cannot write to the outbox: {exc.strerror}"
+            ) from None
+        return final
+
+
+class OutboxConnection:
+    """The outbox seen as a connection, so the mailer treats both transports alike."""
+
+    def __init__(self, outbox: OutboxTransport) -> None:
+        self.outbox = outbox
+
+    async def open(self) -> None:
+        """Make sure the Maildir exists."""
+        self.outbox.prepare()
+
+    async def send(self, sender: str, recipient: str, data: bytes) -> Accepted:
+        """Write the message's wire bytes into new/."""
+        path = self.outbox.write(wire_bytes(data))
+        return Accepted(250, f"written to {path}")
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+# ---------------------------------------------------------------- SMTP
+
+
+class SmtpTransport:
+    """An SMTP submission server: TLS as set, certificates checked, one login per connection."""
+
+    name = "smtp"
+    max_connections: int | None = None
+
+    def __init__(self, settings: SmtpSettings, credentials: Credentials) -> None:
+        self.settings = settings
+        self.credentials = credentials
+        self._context: ssl.SSLContext | None = None
+
+    def describe(self) -> str:
+        """Name the server and how the connection is protected."""
+        return f"{self.settings.host}:{self.settings.port} ({self.settings.security})"
+
+    def connection(self) -> SmtpConnection:
+        """Return a new, unopened SMTP connection; raise ConfigError for a bad ca_file."""
+        if self._context is None and self.settings.security != "none":
+            self._context = client_context(self.settings, "smtp")  # once for every connection
+        return SmtpConnection(self.settings, self.credentials, self._context)
+
+
+class SmtpConnection:
+    """One aiosmtplib connection that sends many messages."""
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        credentials: Credentials,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.credentials = credentials
+        if context is None and settings.security != "none":
+            context = client_context(settings, "smtp")
+        self.context = context
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        token_source = self.credentials.token
+        oauth: Callable[[], Awaitable[str]] | None = None
+        if token_source is not None:
+
+            async def oauth_token() -> str:
+                return token_source()
+
+            oauth = oauth_token
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            # sending.md: start_tls=None silently stays in plain text when an attacker strips
+            # STARTTLS from the EHLO answer; True makes its absence an error.
+            use_tls=s.security == "tls",
+            start_tls=s.security == "starttls",
+            tls_context=self.context,  # certificates and host name checked (inviter/tls.py)
+            timeout=s.timeout,  # per read/write, not per message (sending.md)
+            username=self.credentials.username or None,
+            password=self.credentials.password,
+            oauth_token_generator=oauth,
+        )
+
+    async def open(self) -> None:
+        """Connect, set up TLS and log in once; raise ConnectionFailure saying what failed."""
+        self._smtp = smtp = self._client()
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            where = f"{self.settings.host}:{self.settings.port}"
+            raise _connect_failure(exc, where, self.credentials.username) from None
+        except ConfigError as exc:
+            # A fresh OAuth token was needed for this connection and could not be had.
+            smtp.close()
+            raise LoginRefused(str(exc)) from None
+
+    async def send(self, sender: str, recipient: str, data: bytes) -> Accepted:
+        """Send one message to one explicit recipient; raise DeliveryError/ConnectionDropped."""
+        smtp = self._smtp
+        if smtp is None or not smtp.is_connected:
+            raise ConnectionDropped("not connected", uncertain=False)
+        stage = "MAIL"
+        try:
+            # MAIL, RCPT, DATA one by one so that a drop can be placed: before DATA nothing
+            # was delivered; during DATA the server may have the message (sending.md). With
+            # one explicit recipient, sendmail's "every RCPT refused" (SMTPRecipientsRefused)
+            # is rcpt()'s SMTPRecipientRefused here, and carries the server's code the same way.
+            await smtp.mail(sender)
+            stage = "RCPT"
+            await smtp.rcpt(recipient)
+            stage = "DATA"
+            # aiosmtplib makes the line ends CRLF and adds the last one itself (wire_bytes is
+            # for the outbox copy): doing it here too cost the loop ~30 µs a message.
+            response = await smtp.data(data)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._reset(exc.code)
+            raise DeliveryError(exc.code, exc.message, stage=stage) from None
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
+            self._drop()
+            what = "stalled" if isinstance(exc, aiosmtplib.SMTPTimeoutError) else "closed"
+            raise ConnectionDropped(
+                f"the server {what} the connection during {stage}", uncertain=stage == "DATA"
+            ) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise ConnectionDropped(f"{stage}: {_strip(exc)}", uncertain=stage == "DATA") from None
+        return Accepted(response.code, response.message)
+
+    async def _reset(self, code: int) -> None:
+        """Clear the envelope after a refusal so the connection can carry the next message."""
+        smtp = self._smtp
+        if smtp is None or not smtp.is_connected or code == 421:
+            self._drop()
+            return
+        try:
+            await smtp.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+
+    async def close(self) -> None:
+        """Send QUIT if still connected; never raise."""
+        smtp = self._smtp
+        self._smtp = None
+        if smtp is None:
+            return
+        try:
+            if smtp.is_connected:
+                await smtp.quit(timeout=5)
+        except (aiosmtplib.SMTPException, OSError):
+            pass
+        finally:
+            smtp.close()
+
+
+def _connect_failure(exc: BaseException, where: str, username: str) -> ConnectionFailure:
+    """Say in one line why a connection could not be opened (never with a secret in it)."""
+    tls = _tls_error(exc)
+    if tls is not None:
+        # Implicit TLS reports this inside SMTPConnectError, STARTTLS as a bare SSLError.
+        return ConnectionFailure(
+            f"{where}: TLS failed: {tls}; if the server uses a private certificate authority, "
+            "set [smtp] ca_file"
+        )
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return LoginRefused(
+            f"{where}: the server refused the login for '{username}': {exc.code} {exc.message}; "
+            "check the username and INVITER_SMTP_PASSWORD (or the OAuth token)"
+        )
+    if isinstance(exc, aiosmtplib.SMTPConnectResponseError):
+        return ConnectionFailure(
+            f"{where}: the server refused the connection: {exc.code} {exc.message}"
+        )
+    if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPConnectTimeoutError):
+        return ConnectionFailure(
+            f"{where}: cannot connect: {_strip(exc)}; check [smtp] host and port"
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return ConnectionFailure(f"{where}: the server answered {exc.code} {exc.message}")
+    if "AUTH EXTENSION IS NOT SUPPORTED" in str(exc).upper():
+        # aiosmtplib's text goes on "Try connecting via TLS (or STARTTLS)", which misleads on a
+        # server that offers no login at all (RFC 4954: no AUTH in its EHLO answer).
+        return ConnectionFailure(
+            f"{where}: the server offers no login (no AUTH in its EHLO answer), so '{username}' "
+            "cannot log in; remove [smtp] username for a server that needs none, or use "
+            'security = "starttls" or "tls" if it offers AUTH only over TLS'
+        )
+    if "STARTTLS" in str(exc).upper():
+        return ConnectionFailure(
+            f"{where}: the server does not offer STARTTLS; refusing to send in plain text "
+            '([smtp] security = "starttls"; use "tls" for port 465)'
+        )
+    if isinstance(exc, OSError) and not isinstance(exc, aiosmtplib.SMTPException):
+        return ConnectionFailure(f"{where}: cannot connect: {exc.strerror or exc}")
+    return ConnectionFailure(f"{where}: {_strip(exc)}")
+
+
+def _tls_error(exc: BaseException | None) -> str | None:
+    """Return the TLS reason behind an error (following its causes), or None."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return f"the server's certificate is not trusted ({exc.verify_message or exc.reason})"
+        if isinstance(exc, ssl.SSLError):
+            return str(exc.reason or exc)
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def _strip(exc: BaseException) -> str:
+    """Return an exception's message on one line."""
+    return " ".join(str(exc).split())

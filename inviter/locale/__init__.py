@@ -1,0 +1,1 @@
+"""Norway's conventions: dates in Bokmål, alphabetical order, the Troms municipalities."""

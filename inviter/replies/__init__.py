@@ -1,0 +1,1 @@
+"""What comes back: calendar replies, mail files, Outlook's formats, IMAP, bounces, recording."""

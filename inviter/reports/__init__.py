@@ -1,0 +1,1 @@
+"""What staff read: status, attendance lists, the programme report, pages and tables."""

@@ -1,0 +1,1 @@
+"""The database: tables, sessions, migrations, the send run's recorder, versions and UIDs."""
