@@ -2,7 +2,7 @@
 
 Every name, title and address a user gives may reach a header. Python 3.11.7's ``email`` package
 is exposed to CVE-2024-6923 (an encoded word holding a newline can inject a header), so values are
-checked here, once, before they are stored: no control characters, no Unicode line separators.
+checked here, once, before they are stored: no control character (text.py's one rule).
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import re
 
 import email_validator
 
-# C0 and C1 controls (tab included: it has no place in a name), DEL, and the characters that
-# str.splitlines() and some mail parsers treat as line ends: U+0085, U+2028, U+2029.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from inviter.text import first_control
+
 # Unicode's bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how text
 # shows: "‮gpj.exe" reads as "exe.jpg", a name can show as another's. Nobody's name needs them.
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
@@ -23,9 +22,8 @@ _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 def unsafe_reason(value: str) -> str | None:
     """Say why ``value`` cannot go into a header or calendar property, or None if it can."""
-    match = _UNSAFE.search(value)
-    if match:
-        char = match.group()
+    char = first_control(value)  # tab included: it has no place in a name
+    if char:
         names = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\t": "a tab"}
         return f"contains {names.get(char, f'the control character U+{ord(char):04X}')}"
     bidi = _BIDI.search(value)

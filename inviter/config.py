@@ -1,8 +1,8 @@
 """Load and check inviter.toml into typed, frozen settings.
 
-Every key is checked once, here; the rest of the program trusts ``Settings``. Errors are one line:
-``inviter.toml: meeting 'x': end: is before start``. The settings and their checker stay in one
-module (hence its length): a key added to a dataclass is checked in the same change.
+Every key is checked once, here, from its row in settings.py (type, range, choices, default);
+the rest of the program trusts ``Settings``. Errors are one line:
+``inviter.toml: meeting 'x': end: is before start``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from inviter.addresses import normalize_email, unsafe_reason
 from inviter.domain import Audience, Meeting, Organizer
 from inviter.errors import ConfigError, InputError
+from inviter.settings import ENV_SECTIONS, Setting, default, section
 
 CONFIG_NAME = "inviter.toml"
 SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -44,16 +45,19 @@ _NOT_KEYS = frozenset(
 )
 
 
+# The defaults are settings.py's, so that the table the README is written from is the truth.
+
+
 @dataclass(frozen=True)
 class SendSettings:
     """How messages leave: the outbox Maildir or SMTP, and how fast."""
 
-    transport: Transport = "outbox"
-    outbox: Path = Path("outbox")
-    concurrency: int = 5
-    rate_per_minute: int = 0
-    retries: int = 5
-    retry_delay: float = 30.0
+    transport: Transport = default("send", "transport")
+    outbox: Path = default("send", "outbox")
+    concurrency: int = default("send", "concurrency")
+    rate_per_minute: int = default("send", "rate_per_minute")
+    retries: int = default("send", "retries")
+    retry_delay: float = default("send", "retry_delay")
 
 
 @dataclass(frozen=True)
@@ -63,30 +67,32 @@ class MailServerSettings:
     host: str = ""
     port: int = 0
     security: Security = "tls"
-    username: str = ""
-    auth: Auth = "password"
-    oauth_token_command: str = ""
-    timeout: float = 60.0
-    validate_certs: bool = True
-    ca_file: str = ""
+    username: str = default("smtp", "username")
+    auth: Auth = default("smtp", "auth")
+    oauth_token_command: str = default("smtp", "oauth_token_command")
+    timeout: float = default("smtp", "timeout")
+    validate_certs: bool = default("smtp", "validate_certs")
+    ca_file: str = default("smtp", "ca_file")
 
 
 @dataclass(frozen=True)
 class SmtpSettings(MailServerSettings):
     """The SMTP submission server. The password is never a setting (SPEC)."""
 
-    host: str = "localhost"
-    port: int = 587
-    security: Security = "starttls"
+    host: str = default("smtp", "host")
+    port: int = default("smtp", "port")
+    security: Security = default("smtp", "security")
 
 
 @dataclass(frozen=True)
 class ImapSettings(MailServerSettings):
     """The organizer's mailbox, where calendar replies arrive."""
 
-    port: int = 993
-    folder: str = "INBOX"
-    move_to: str = ""
+    host: str = default("imap", "host")
+    port: int = default("imap", "port")
+    security: Security = default("imap", "security")
+    folder: str = default("imap", "folder")
+    move_to: str = default("imap", "move_to")
 
 
 @dataclass(frozen=True)
@@ -178,12 +184,12 @@ def load_settings(
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot be read: {exc.strerror}") from None
     check = _Checker(name)
-    check.unknown_keys(raw, {"organizer", "send", "smtp", "imap", "meeting"}, "")
+    check.unknown_keys(raw, {"organizer", *ENV_SECTIONS, "meeting"}, "")
     overrides = _env_overrides(env, name)
     organizer = check.organizer(raw.get("organizer"))
-    send = check.section(SendSettings, "send", raw.get("send", {}), overrides.get("send", {}))
-    smtp = check.section(SmtpSettings, "smtp", raw.get("smtp", {}), overrides.get("smtp", {}))
-    imap = check.section(ImapSettings, "imap", raw.get("imap", {}), overrides.get("imap", {}))
+    send = SendSettings(**check.section("send", raw.get("send", {}), overrides.get("send", {})))
+    smtp = SmtpSettings(**check.section("smtp", raw.get("smtp", {}), overrides.get("smtp", {})))
+    imap = ImapSettings(**check.section("imap", raw.get("imap", {}), overrides.get("imap", {})))
     meetings = check.meetings(raw.get("meeting", []), config_path.parent / "templates")
     return Settings(
         config_path=config_path.resolve(),
@@ -208,23 +214,17 @@ def database_url(value: str | None, base_dir: Path) -> str:
 
 def _env_overrides(env: Mapping[str, str], name: str) -> dict[str, dict[str, str]]:
     """Collect ``INVITER_<SECTION>_<KEY>`` values; report ones that name no setting."""
-    known = {
-        "send": SendSettings,
-        "smtp": SmtpSettings,
-        "imap": ImapSettings,
-    }
     result: dict[str, dict[str, str]] = {}
     for var, value in env.items():
         if not var.startswith("INVITER_") or var in _NOT_KEYS:
             continue
-        section, _, key = var[len("INVITER_") :].lower().partition("_")
-        cls = known.get(section)
-        if cls is None or key not in {f.name for f in dataclasses.fields(cls)}:
+        part, _, key = var[len("INVITER_") :].lower().partition("_")
+        if part not in ENV_SECTIONS or key not in section(part):
             raise ConfigError(
                 f"environment: {var} names no setting; "
                 f"use INVITER_<SECTION>_<KEY> with a key of [send], [smtp] or [imap] in {name}"
             )
-        result.setdefault(section, {})[key] = value
+        result.setdefault(part, {})[key] = value
     return result
 
 
@@ -257,7 +257,7 @@ class _Checker:
         where = "[organizer]: "
         if not isinstance(table, dict):
             raise self.fail("", "[organizer] with name and email is required")
-        self.unknown_keys(table, {"name", "email"}, where)
+        self.unknown_keys(table, set(section("organizer")), where)
         if "email" not in table:
             raise self.fail(where, "email: is required (replies come to this address)")
         name = self.text(where, "name", table.get("name", ""))
@@ -267,26 +267,27 @@ class _Checker:
             raise self.fail(where, f"email: {exc}") from None
         return Organizer(name=name.replace('"', "”"), email=email)
 
-    def section(self, cls: Any, section: str, table: Any, env: Mapping[str, str]) -> Any:
-        where = f"[{section}]: "
+    def section(self, name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any]:
+        """Check one server section against its rows; return its values by key."""
+        where = f"[{name}]: "
         if not isinstance(table, dict):
-            raise self.fail("", f"[{section}] must be a table")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+            raise self.fail("", f"[{name}] must be a table")
+        rows = section(name)
         if "password" in table:
-            var = f"INVITER_{section.upper()}_PASSWORD"
+            var = f"INVITER_{name.upper()}_PASSWORD"
             raise self.fail(where, f"password: passwords are never read from files; set {var}")
-        self.unknown_keys(table, set(fields), where)
+        self.unknown_keys(table, set(rows), where)
         values: dict[str, Any] = {}
         for key, value in {**table, **env}.items():
-            origin = f"INVITER_{section.upper()}_{key.upper()}" if key in env else None
-            values[key] = self.coerce(where, key, fields[key], value, origin)
-        return cls(**values)
+            place = f"{rows[key].env}: " if key in env else f"{where}{key}: "
+            values[key] = self.coerce(place, rows[key], value)
+        return values
 
-    def coerce(self, where: str, key: str, spec: Any, value: Any, origin: str | None) -> Any:
-        kind = spec.type
-        place = f"{origin}: " if origin else f"{where}{key}: "
+    def coerce(self, place: str, setting: Setting, value: Any) -> Any:
+        """Turn one value (TOML's, or an environment variable's text) into the row's kind."""
+        kind = setting.kind
         try:
-            if kind == "bool":
+            if kind is bool:
                 if isinstance(value, str):
                     lowered = value.strip().lower()
                     if lowered not in {"1", "0", "true", "false", "yes", "no"}:
@@ -295,11 +296,11 @@ class _Checker:
                 if not isinstance(value, bool):
                     raise ValueError
                 return value
-            if kind in {"int", "float"}:
+            if kind in {int, float}:
                 if isinstance(value, bool) or not isinstance(value, int | float | str):
                     raise ValueError
-                number = int(value) if kind == "int" else float(value)
-                low, high = _RANGES[key]
+                number = int(value) if kind is int else float(value)
+                low, high = setting.limits or (float("-inf"), float("inf"))
                 # NaN compares false with everything: "not low <= n <= high" catches it, and
                 # infinity, which would make a retry wait (or a send run) for ever.
                 if not low <= number <= high:
@@ -308,15 +309,17 @@ class _Checker:
                         f"{low:g} to {high:g}"
                     )
                 return number
-            if kind == "Path":
+            if kind is Path:
                 if not isinstance(value, str) or not value.strip():
                     raise ValueError
                 return Path(value)
         except ValueError:
-            raise ConfigError(f"{self.name}: {place}'{value}' is not a valid {kind}") from None
+            raise ConfigError(
+                f"{self.name}: {place}'{value}' is not a valid {kind.__name__}"
+            ) from None
         if not isinstance(value, str):
             raise ConfigError(f"{self.name}: {place}must be a string in quotes")
-        choices = _CHOICES.get(key)
+        choices = setting.choices
         if choices and value not in choices:
             raise ConfigError(
                 f"{self.name}: {place}'{value}' is not one of {', '.join(sorted(choices))}"
@@ -353,9 +356,9 @@ class _Checker:
                 f"meeting #{index}: ", f"slug: is {len(slug)} characters long; at most {SLUG_MAX}"
             )
         where = f"meeting '{slug}': "
-        allowed = {f.name for f in dataclasses.fields(Meeting)}
-        self.unknown_keys(table, allowed, where)
-        for key in ("title", "template", "start", "end"):
+        rows = section("meeting")
+        self.unknown_keys(table, set(rows), where)
+        for key in (k for k, row in rows.items() if row.required):
             if key not in table:
                 raise self.fail(where, f"{key}: is required")
         title = self.text(where, "title", table["title"], required=True)
@@ -419,7 +422,7 @@ class _Checker:
     def audience(self, where: str, table: Any) -> Audience:
         if not isinstance(table, dict):
             raise self.fail(where, 'audience: must be a table, e.g. { roles = ["biblioteksjef"] }')
-        allowed = {f.name for f in dataclasses.fields(Audience)}
+        allowed = set(section("meeting.audience"))
         for key in table:
             if key not in allowed:
                 raise self.fail(
@@ -439,21 +442,5 @@ class _Checker:
         return Audience(**values)
 
 
-# The numbers a key may take, ends included. Wider than any real use, narrow enough that none
-# can hang a run (retry_delay = nan never ended) or overflow a socket call (port = 99999).
-_RANGES: dict[str, tuple[float, float]] = {
-    "port": (1, 65535),
-    "concurrency": (1, 100),
-    "rate_per_minute": (0, 100_000),
-    "retries": (0, 20),
-    "retry_delay": (0, 3600),
-    "timeout": (0.1, 3600),
-}
 # The years a meeting may be in.
 YEARS = (1900, 2999)
-
-_CHOICES: dict[str, frozenset[str]] = {
-    "transport": frozenset({"outbox", "smtp"}),
-    "security": frozenset({"starttls", "tls", "none"}),
-    "auth": frozenset({"password", "xoauth2"}),
-}

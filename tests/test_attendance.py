@@ -234,7 +234,7 @@ def test_markdown_table_escapes_pipes_and_markup(seeded: Path, invoke: Invoke) -
 
 
 def test_markdown_cell_is_one_line() -> None:
-    assert markdown_cell("Ola\r\nBcc: x | `y` *z*") == "Ola  Bcc: x \\| \\`y\\` \\*z\\*"
+    assert markdown_cell("Ola\r\nBcc: x | `y` *z*") == "Ola Bcc: x \\| \\`y\\` \\*z\\*"
     assert markdown_cell("# Overskrift") == "\\# Overskrift"
     assert markdown_cell("1. Liste") == "\\1. Liste"
 
@@ -269,7 +269,7 @@ def test_control_characters_in_a_guest_name_do_not_reach_the_terminal(project: P
     )
     with db.session() as s:
         attendance = build_attendance(meeting_status(s, settings, settings.meeting(MEETING)))
-    assert attendance.attendees[0].name == "Evil [2J  Bcc: x Name"
+    assert attendance.attendees[0].name == "Evil [2J Bcc: x Name"
 
 
 def test_unknown_meeting_and_unwritable_output(seeded: Path, invoke: Invoke) -> None:

@@ -15,8 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inviter"
 
 # Each part of the package, lowest first: a module may import its own part and those before it.
 PARTS = [
-    ("errors", "addresses", "cells", "domain"),
-    ("config",),
+    ("errors", "text", "addresses", "cells", "domain"),
+    ("settings", "config"),
     ("locale",),
     ("store",),
     ("contacts",),

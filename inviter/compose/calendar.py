@@ -35,13 +35,11 @@ from icalendar import (
 from inviter.addresses import unsafe_reason
 from inviter.domain import Meeting, Organizer
 from inviter.errors import InputError
+from inviter.text import one_line, with_lines
 
 PRODID = "-//inviter//Calendar invitations//EN"
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # Controls have no place in TEXT (RFC 5545 §3.3.11 TSAFE-CHAR); tab is WSP and allowed.
-_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
-_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
-_PARAM_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _CARET_ESCAPE = re.compile(r"\^(?=[n'^])")
 
 
@@ -164,7 +162,7 @@ def clean_text(value: str) -> str:
     Control characters go; every kind of line break (CR, U+0085, U+2028…) becomes LF, which
     icalendar writes as ``\\n``.
     """
-    return _LINE_BREAKS.sub("\n", _TEXT_CONTROLS.sub("", value))
+    return with_lines(value)
 
 
 def quote_cn(name: str) -> str:
@@ -175,7 +173,7 @@ def quote_cn(name: str) -> str:
     before ``n``, ``'`` or ``^``, where an RFC 6868 parser (ical.js, Thunderbird) would read an
     escape: there it is written ``^^`` (§3), which such a parser reads back as one caret.
     """
-    name = " ".join(_PARAM_UNSAFE.sub(" ", name).split())
+    name = " ".join(one_line(name).split())
     name = _CARET_ESCAPE.sub("^^", name)
     parts = name.split('"')
     out = parts[0]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from inviter.compose.calendar import build_cancel, build_request, serialize
 from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import InputError
+from inviter.text import one_line, with_lines
 
 if TYPE_CHECKING:
     from inviter.compose.templates import Templates
@@ -30,11 +31,9 @@ if TYPE_CHECKING:
 
 # sending.md, CVE-2024-6923: C0/C1 controls, U+0085, U+2028 and U+2029 end a header line in
 # some readers; an encoded word in a name can be decoded into one by the next reader.
-_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _ENCODED_WORD_START = re.compile(r"=\?")
 _MESSAGE_ID = re.compile(r"<[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-]+>")
 _LINE = 78  # RFC 5322 §2.1.1: lines SHOULD be no longer than 78 characters
-_LINE_BREAKS = re.compile(r"\r\n|\r")
 
 
 def safe_name(name: str) -> str:
@@ -43,7 +42,7 @@ def safe_name(name: str) -> str:
     Contacts are checked at import already (addresses.unsafe_reason); this is the last guard
     before the header is written. ``=?`` is broken up so no reader decodes it as an encoded word.
     """
-    name = " ".join(_HEADER_UNSAFE.sub(" ", name).split())
+    name = " ".join(one_line(name).split())
     return _ENCODED_WORD_START.sub("= ?", name)
 
 
@@ -218,7 +217,7 @@ def _encode_words(field: str, value: str) -> str:
 
 def _text_part(subtype: str, text: str) -> str:
     # imip.md 14: quoted-printable, never 8bit (that needs the server's 8BITMIME).
-    text = _LINE_BREAKS.sub("\n", text)
+    text = with_lines(text)
     encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii")
     body = encoded.replace("\n", "\r\n")
     if not body.endswith("\r\n"):

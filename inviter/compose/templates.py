@@ -25,6 +25,7 @@ from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import TemplateError
 from inviter.locale.dates import format_date, format_dates, format_time, format_when
 from inviter.store.versions import changed_fields, details_of
+from inviter.text import with_lines
 
 KINDS: tuple[Kind, ...] = ("request", "reminder", "cancel")
 DEFAULT_LANGUAGE = "nb"
@@ -42,8 +43,6 @@ SAMPLE_RECIPIENT = Recipient(
 )
 
 _BLANK_LINES = re.compile(r"\n{3,}")
-_LINE_BREAKS = re.compile(r"\r\n|[\r\x85\u2028\u2029]")
-_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -315,6 +314,6 @@ class Templates:
 
 def tidy_text(text: str) -> str:
     """Normalise a plain-text body: line ends, no trailing blanks, at most one empty line."""
-    text = _TEXT_CONTROLS.sub("", _LINE_BREAKS.sub("\n", text))
+    text = with_lines(text)
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip() + "\n"

@@ -18,10 +18,10 @@ from email.message import Message
 from flufl.bounce import all_failures
 
 from inviter.addresses import normalize_email
+from inviter.text import one_line
 
 MAX_FAILURES = 200  # recipients read from one report: ours carry one each
 _REASON_CHARS = 300
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class DeliveryReport:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(_CONTROL.sub(" ", text).split())[:_REASON_CHARS]
+    return " ".join(one_line(text).split())[:_REASON_CHARS]
 
 
 def _address(field: str) -> str:

@@ -22,6 +22,7 @@ from icalendar.cal import Component as IcalComponent
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from inviter.addresses import normalize_email
+from inviter.text import with_lines
 
 # RFC 5545 §3.1: a line break followed by one space or tab is a fold. Unfolding the bytes before
 # decoding joins a UTF-8 character that a client split across the fold (imip.md 7, 17).
@@ -358,7 +359,7 @@ def _guests(prop: Any) -> int:
 def _clean(text: str) -> str:
     """Unescape a TEXT value (RFC 5545 §3.3.11) and drop control characters."""
     text = re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text).strip()
+    return with_lines(text).strip()
 
 
 def _comment(event: IcalComponent, email: str, calendar: ReplyCalendar) -> str:

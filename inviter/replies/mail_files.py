@@ -22,6 +22,7 @@ from inviter.addresses import normalize_email
 from inviter.replies.bounces import read_delivery_report
 from inviter.replies.mail_reading import CALENDAR_TYPES, MailReading, read_calendar_bytes
 from inviter.replies.tnef import read_tnef
+from inviter.text import one_line
 
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -173,7 +174,7 @@ def _header(message: Message, name: str) -> str:
         text = str(email.header.make_header(email.header.decode_header(value)))
     except (ValueError, LookupError, UnicodeError):
         text = str(value)
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+    return one_line(text)
 
 
 def _parse_date(text: str) -> datetime | None:

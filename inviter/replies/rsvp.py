@@ -7,7 +7,6 @@ by phone and recorded here overrides earlier mail, and ``rsvp set`` says which a
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from inviter.store.answers import answers_of
 from inviter.store.database import Database
 from inviter.store.meetings import ensure_state
 from inviter.store.models import REQUEST, Contact, Delivery, Reply, utcnow
+from inviter.text import with_lines
 
 # Messages per transaction: few enough that a crash loses little and others can write between
 # batches (sending.md: BEGIN IMMEDIATE holds the write lock), many enough to be fast.
@@ -120,7 +120,7 @@ def set_reply(
         address = normalize_email(email)
     except ValueError as exc:
         raise InputError(f"{exc}") from None
-    note = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", note).strip()[:2000]
+    note = with_lines(note).strip()[:2000]
     with db.session() as session:
         state = ensure_state(session, meeting, settings)
         contact = session.scalar(select(Contact).where(Contact.email == address))

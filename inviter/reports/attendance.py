@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from inviter.reports.pages import generated_stamp, render
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.reports.terminal import meeting_span, render_table
 from inviter.store.database import Database
+from inviter.text import one_line
 
 FORMATS = ("csv", "html", "md", "json")
 SUFFIX_FORMATS = {".csv": "csv", ".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
@@ -121,9 +121,7 @@ def clean(text: str) -> str:
     Names may come from a reply's CN, written by anyone; an escape sequence or a line break must
     not reach a terminal, a Markdown table or a CSV row.
     """
-    return "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
-    ).strip()
+    return one_line(text)
 
 
 def build_attendance(
