@@ -1,5 +1,5 @@
 """Run ``python -m inviter``."""
 
-from inviter.cli import main
+from inviter.cli.main import main
 
 main()

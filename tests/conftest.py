@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from inviter.cli import cli
+from inviter.cli.main import cli
 from tests.dovecot import Dovecot, find_dovecot
 
 ROOT = Path(__file__).resolve().parent.parent

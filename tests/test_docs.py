@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from inviter.cli import cli
+from inviter.cli.main import cli
 
 from .conftest import ROOT
 

@@ -304,7 +304,7 @@ def _guest_reply(number: int) -> bytes:
 
 _MEASURED = """
 import resource, sys
-from inviter.cli import main
+from inviter.cli.main import main
 sys.argv = ["inviter", "rsvp", "import", sys.argv[1]]
 try:
     main()

@@ -21,14 +21,12 @@ from inviter.domain import Meeting
 from inviter.errors import InputError
 from inviter.locale.bokmal import meeting_place, meeting_when, region_label
 from inviter.locale.collation import person_key, region_rank
+from inviter.reports.formats import FORMATS, choose_format
 from inviter.reports.pages import generated_stamp, render
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.reports.terminal import meeting_span, render_table
 from inviter.store.database import Database
 from inviter.text import one_line
-
-FORMATS = ("csv", "html", "md", "json")
-SUFFIX_FORMATS = {".csv": "csv", ".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
 
 # The SPEC's keys of ``attendance --format json``, plus ``title``.
 JSON_KEYS = ("name", "email", "role", "municipality", "region", "organization", "forwarded")
@@ -289,13 +287,6 @@ def attendance_table(attendance: Attendance, *, color: bool = False) -> bytes:
         summary += f", {attendance.tentative} tentative"
     lines.append("; ".join([*totals, summary]))
     return ("\n".join(lines) + "\n").encode()
-
-
-def choose_format(fmt: str | None, output: Path | None) -> str | None:
-    """Return the format asked for, else the one the output file's suffix names, else None."""
-    if fmt:
-        return fmt
-    return SUFFIX_FORMATS.get(output.suffix.lower()) if output else None
 
 
 def attendance_document(

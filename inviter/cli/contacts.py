@@ -1,0 +1,180 @@
+"""``inviter contacts``: import, list, add, remove and export the contact list."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from inviter.cli.options import (
+    AppContext,
+    InviterGroup,
+    is_terminal,
+    json_option,
+    output_option,
+    pass_app,
+    plural,
+    print_json,
+)
+from inviter.errors import ContactError
+
+
+@click.group("contacts", cls=InviterGroup)
+def contacts_group() -> None:
+    """The contact list: who may be invited."""
+
+
+@contacts_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--role", metavar="ROLE", help="Role for contacts whose file gives none.")
+@click.option(
+    "--municipality", metavar="NAME", help="Municipality for contacts whose file gives none."
+)
+@pass_app
+def import_contacts_command(
+    app: AppContext, paths: tuple[Path, ...], role: str | None, municipality: str | None
+) -> None:
+    """Import contacts from CSV or vCard (.vcf) files, all or nothing.
+
+    The e-mail address is the identity: importing again updates. A bad row
+    rejects every file of the command, naming the file, line and field.
+    CSV: a header row naming name, email, role, municipality (and region,
+    organization, title, phone, language); UTF-8 or Windows-1252; comma or
+    semicolon. vCards take role and municipality from X-INVITER-ROLE /
+    X-INVITER-MUNICIPALITY, CATEGORIES, or --role / --municipality.
+
+    \b
+    Example:
+      inviter contacts import contacts/troms.csv
+      inviter contacts import --role partner --municipality Tromsø partners.vcf
+    """
+    from inviter.contacts.contact_list import import_contacts
+
+    summary = import_contacts(app.db, paths, role=role, municipality=municipality)
+    for done in summary.files:
+        click.echo(
+            f"{done.path}: {done.added} added, {done.updated} updated, {done.unchanged} unchanged"
+        )
+    if len(summary.files) > 1:
+        click.echo(
+            f"In all: {summary.added} added, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged"
+        )
+
+
+@contacts_group.command("list")
+@click.option("--role", metavar="ROLE", help="Only this role (e.g. biblioteksjef).")
+@click.option("--region", metavar="REGION", help="Only this region (e.g. Nord-Troms).")
+@click.option("--municipality", metavar="NAME", help="Only this municipality (any of its names).")
+@click.option(
+    "--bounced", is_flag=True, help="Only those whose last invitation bounced (a wrong address?)."
+)
+@json_option()
+@pass_app
+def list_contacts_command(
+    app: AppContext,
+    role: str | None,
+    region: str | None,
+    municipality: str | None,
+    bounced: bool,
+    as_json: bool,
+) -> None:
+    """List contacts, by region, municipality and name.
+
+    \b
+    Example:
+      inviter contacts list --region Nord-Troms --role biblioteksjef
+      inviter contacts list --municipality Gáivuotna --json
+    """
+    from inviter.contacts.contact_list import list_contacts
+    from inviter.reports.terminal import render_table
+
+    found = list_contacts(
+        app.db, role=role, region=region, municipality=municipality, bounced=bounced
+    )
+    if as_json:
+        print_json([contact.as_dict() for contact in found])
+        return
+    if not found:
+        click.echo("No contacts.")
+        return
+    headers = ["name", "email", "role", "municipality", "region", "organization"]
+    rows = [[getattr(contact, name) for name in headers] for contact in found]
+    click.echo(render_table(headers, rows, color=is_terminal()))
+    click.echo(plural(len(found), "contact"))
+
+
+@contacts_group.command("add")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", required=True, help="E-mail address (the contact's identity).")
+@click.option("--role", required=True, help="biblioteksjef, kommunedirektør, partner …")
+@click.option("--municipality", required=True, help="Municipality (any of its names).")
+@click.option("--region", help="Region; taken from the municipality in Troms.")
+@click.option("--organization", help="Organization.")
+@click.option("--title", help="Job title.")
+@click.option("--phone", help="Phone number.")
+@click.option("--language", help="nb (default) or en: the language of the invitation.")
+@click.option("--update", is_flag=True, help="Replace the contact if the address is known.")
+@pass_app
+def add_contact_command(app: AppContext, /, update: bool, **fields: str | None) -> None:
+    """Add one contact by hand, checked as an imported row is.
+
+    An address already in the list is refused unless --update is given.
+
+    \b
+    Example:
+      inviter contacts add --name "Kari Nordmann" --email kari@example.org \\
+        --role biblioteksjef --municipality Kåfjord
+    """
+    from inviter.contacts.contact_list import add_contact
+
+    given = {name: value for name, value in fields.items() if value is not None}
+    contact, created = add_contact(app.db, given, update=update)
+    click.echo(
+        f"{'Added' if created else 'Updated'} {contact.name} <{contact.email}> "
+        f"({contact.role}, {contact.municipality}, {contact.region})"
+    )
+
+
+@contacts_group.command("remove")
+@click.argument("email")
+@pass_app
+def remove_contact_command(app: AppContext, email: str) -> None:
+    """Remove one contact, by e-mail address.
+
+    Deliveries and replies already recorded stay, so status and attendance
+    of past meetings still show them.
+
+    \b
+    Example:
+      inviter contacts remove kari@example.org
+    """
+    from inviter.contacts.contact_list import remove_contact
+
+    if not remove_contact(app.db, email):
+        raise ContactError(f"contacts remove: {email.strip()} is not in the contact list")
+    click.echo(f"Removed {email.strip().lower()}")
+
+
+@contacts_group.command("export")
+@output_option("Default: stdout.")
+@click.option("--excel", is_flag=True, help="UTF-8 with BOM and semicolons, for Norwegian Excel.")
+@pass_app
+def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -> None:
+    """Write the contact list as CSV, in the columns import reads.
+
+    Cells starting with = + - @ get a leading ' so spreadsheets do not run
+    them as formulas; import removes it again.
+
+    \b
+    Example:
+      inviter contacts export -o contacts/backup.csv
+    """
+    from inviter.contacts.contact_list import export_contacts, export_contacts_file
+
+    if output is None:
+        export_contacts(app.db, sys.stdout, excel=excel)
+        return
+    count = export_contacts_file(app.db, output, excel=excel)
+    click.echo(f"Wrote {plural(count, 'contact')} to {output}")

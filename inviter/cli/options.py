@@ -1,0 +1,171 @@
+"""What every command shares: the settings and database loaded on first use, the one place an
+error becomes its message and exit status, and the options several commands take, defined once.
+
+Start-up (issue 19): nothing here imports SQLAlchemy, Jinja2 or icalendar at import time, so
+``inviter --help`` loads Click alone; each command imports the modules it runs when it runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from inviter.errors import ConfigError, InviterError
+
+if TYPE_CHECKING:
+    # Types only: importing these for real costs SQLAlchemy's import on every --help.
+    from inviter.config import Settings
+    from inviter.store.database import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    """What every command needs, loaded on first use: settings and database."""
+
+    config: str | None
+    db_url: str | None
+    _settings: Settings | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """The checked settings of inviter.toml."""
+        from inviter.config import find_config, load_settings  # start-up: on first use
+
+        if self._settings is None:
+            path = find_config(self.config, os.environ)
+            self._settings = load_settings(path, db=self.db_url)
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        """The open database (made on first use)."""
+        from inviter.store.database import Database  # start-up: on first use
+        from inviter.store.uid_book import UID_FILE
+
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+            if self._db.created and _set_up_before(self.settings):
+                # A lost or emptied database: say so before anything is sent from it.
+                click.echo(
+                    f"Warning: {self._db.describe()} is a new database, but {UID_FILE} shows "
+                    "that meetings of this folder were set up before. It has no record of "
+                    "who was sent what or who answered: send invites everyone again (into the "
+                    "same calendar entries, the UIDs are kept), and earlier replies must be "
+                    "imported again.",
+                    err=True,
+                )
+        return self._db
+
+    def close(self) -> None:
+        """Release the database."""
+        if self._db is not None:
+            self._db.close()
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _set_up_before(settings: Settings) -> bool:
+    """True when UIDs are kept beside the config; a damaged file is reported where it is used."""
+    from inviter.store.uid_book import UidBook
+
+    try:
+        return bool(UidBook(settings.base_dir))
+    except ConfigError:
+        return False
+
+
+class InviterGroup(click.Group):
+    """A group that turns InviterError into its one-line message and exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InviterError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+# ---------------------------------------------------------------- options shared by commands
+
+
+def meeting_option(help_text: str = "The meeting's slug.") -> Callable[[F], F]:
+    """``--meeting SLUG``, required, passed as ``slug``."""
+    return click.option("--meeting", "slug", required=True, metavar="SLUG", help=help_text)
+
+
+def json_option(help_text: str = "Print JSON instead of a table.") -> Callable[[F], F]:
+    """``--json``, passed as ``as_json``."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+def output_option(
+    help_text: str = "Write to this file instead of standard output.",
+    *,
+    name: str = "output",
+    metavar: str | None = None,
+) -> Callable[[F], F]:
+    """``-o/--output FILE``: a file to write (never a folder), passed as ``name``."""
+    return click.option(
+        "-o",
+        "--output",
+        name,
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar=metavar,
+        help=help_text,
+    )
+
+
+def to_option(help_text: str) -> Callable[[F], F]:
+    """``--to EMAIL``, repeatable, passed as ``to``."""
+    return click.option("--to", "to", multiple=True, metavar="EMAIL", help=help_text)
+
+
+# ---------------------------------------------------------------- output
+
+
+def print_json(value: Any) -> None:
+    """Print a JSON document, non-ASCII letters as they are."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def is_terminal() -> bool:
+    """True when standard output is a terminal (colour and tables for a person)."""
+    return sys.stdout.isatty()
+
+
+def emit(data: bytes, output: Path | None) -> None:
+    """Write a document to the -o file (and say so on stderr), else to stdout as bytes."""
+    from inviter.reports.attendance import write_document
+
+    if output is None:
+        click.echo(data, nl=False)
+        return
+    write_document(output, data)
+    click.echo(f"Wrote {output}", err=True)
+
+
+def password_prompt() -> Callable[[str], str] | None:
+    """Ask on the terminal (never echoed); no terminal, no asking (SPEC: exit status 2)."""
+    if not sys.stdin.isatty():
+        return None
+    return lambda text: getpass.getpass(f"{text}: ")
+
+
+def plural(count: int, word: str) -> str:
+    """``1 contact``, ``2 contacts``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -1,0 +1,95 @@
+"""``inviter rsvp``: record answers from mail files, from the mailbox, and by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from inviter.cli.options import AppContext, InviterGroup, meeting_option, pass_app, password_prompt
+from inviter.errors import PartialFailure
+
+if TYPE_CHECKING:
+    from inviter.replies.recording import ImportReport
+
+
+def _print_import(report: ImportReport) -> None:
+    """Print what an import or fetch did; raise PartialFailure when some need review."""
+    from inviter.replies.rsvp import describe_import
+
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(describe_import(report))
+    if report.review:
+        click.echo(f"For review ({len(report.review)}):", err=True)
+        for item in report.review:
+            click.echo(f"  {item.where}: {item.reason}", err=True)
+        count = len(report.review)
+        raise PartialFailure(
+            f"{count} message{'' if count == 1 else 's'} not recorded; see the list above"
+        )
+
+
+@click.group("rsvp", cls=InviterGroup)
+def rsvp_group() -> None:
+    """Record the answers to invitations."""
+
+
+@rsvp_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@pass_app
+def import_rsvp(app: AppContext, paths: tuple[Path, ...]) -> None:
+    """Record calendar replies from .eml, .msg and mbox files and Maildir folders.
+
+    Only replies to this inviter's meetings are recorded, matched on the attendee's
+    address. Messages that cannot be read, match no meeting or carry no calendar
+    are listed for review (exit status 1); the rest are recorded.
+
+    \b
+    Example:
+      inviter rsvp import ~/Downloads/svar.mbox replies/ Godtatt.msg
+    """
+    from inviter.replies.rsvp import import_replies
+
+    _print_import(import_replies(app.settings, app.db, paths))
+
+
+@rsvp_group.command("fetch")
+@pass_app
+def fetch_rsvp(app: AppContext) -> None:
+    """Record new replies from the organizer's mailbox over IMAP ([imap] settings).
+
+    The mailbox is left as it was (nothing marked read) unless [imap] move_to names
+    a folder for handled replies. The password comes from INVITER_IMAP_PASSWORD or
+    is asked for at a terminal.
+
+    \b
+    Example:
+      INVITER_IMAP_PASSWORD=... inviter rsvp fetch
+    """
+    from inviter.replies.imap import fetch_replies
+
+    _print_import(fetch_replies(app.settings, app.db, password_prompt=password_prompt()))
+
+
+@rsvp_group.command("set")
+@meeting_option("The meeting.")
+@click.option("--note", default="", metavar="TEXT", help="What they said, for the record.")
+@click.argument("email")
+@click.argument("answer", type=click.Choice(["yes", "no", "maybe", "ja", "nei", "kanskje"]))
+@pass_app
+def set_rsvp(app: AppContext, slug: str, note: str, email: str, answer: str) -> None:
+    """Record an answer given by phone or in person.
+
+    \b
+    Example:
+      inviter rsvp set --meeting temamote-tromso kari@example.org yes --note "by phone"
+    """
+    from inviter.replies.rsvp import set_reply
+    from inviter.reports.status import RSVP_WORDS
+
+    done = set_reply(app.settings, app.db, slug, email, answer, note)
+    who = f"{done.name} <{done.email}>" if done.name else done.email
+    # The answer read back after recording, not the one typed (SPEC: it prints what counts).
+    click.echo(f"Recorded {who}: {RSVP_WORDS[done.counted]} for {done.slug}; it counts now.")
