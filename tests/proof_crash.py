@@ -48,6 +48,9 @@ class CrashRun:
     received_before: int  # messages the server had when the killed sender was gone
     lost: int  # audience members who received nothing
     duplicates: int  # copies beyond the first, over everyone
+    # Those the server had at the kill whose row was not yet "sent": the resume cannot know they
+    # arrived, so it sends them again; exactly these, and no one else, may get a second copy.
+    unrecorded_before: int
     same_message_id: bool  # every duplicate carries its first copy's Message-ID
     rows_ok: bool  # one row per person, all sent, with the Message-ID received
     resume_exit: int
@@ -58,6 +61,7 @@ class CrashRun:
         return (
             self.lost == 0
             and self.duplicates <= self.concurrency
+            and self.duplicates == self.unrecorded_before
             and self.same_message_id
             and self.rows_ok
             and self.resume_exit == 0
@@ -154,6 +158,8 @@ def crash_run(
         time.sleep(delay + 0.2)  # messages in flight at the kill may still land
         before = len(handler.messages) - earlier
         rows = _round(deliveries(open_db(folder)), command)
+        had = {m.recipients[0] for m in handler.messages[earlier:]}
+        unrecorded = sum(1 for r in rows if r.email in had and r.status != SENT)
         if command == "remind" and len(rows) == audience and all(r.status == SENT for r in rows):
             killed, resume_exit = False, 0  # the round had finished: nothing to resume
         else:
@@ -183,6 +189,7 @@ def crash_run(
         received_before=before,
         lost=sum(1 for e in emails if received[e] == 0),
         duplicates=sum(count - 1 for count in received.values()),
+        unrecorded_before=unrecorded,
         same_message_id=all(len(found) == 1 for found in ids.values()),
         rows_ok=rows_ok,
         resume_exit=resume_exit,

@@ -47,6 +47,9 @@ def _three_kills(tmp_path: Path, command: str) -> list[CrashRun]:
         print(run)
         assert run.lost == 0
         assert run.duplicates <= run.concurrency
+        # Whatever the timing: a second copy goes exactly to those whose first copy arrived
+        # but was not yet recorded when the sender died.
+        assert run.duplicates == run.unrecorded_before
         assert run.same_message_id
         assert run.rows_ok  # one sent row per person (one round), with the Message-ID received
         assert run.resume_exit == 0
@@ -57,9 +60,7 @@ def _three_kills(tmp_path: Path, command: str) -> list[CrashRun]:
 
 @pytest.mark.slow
 def test_kill_9_at_three_moments_loses_nothing_and_bounds_duplicates(tmp_path: Path) -> None:
-    runs = _three_kills(tmp_path, "send")
-    # A kill with messages in flight leaves their copies unrecorded: the resume repeats them.
-    assert any(r.duplicates > 0 for r in runs)
+    _three_kills(tmp_path, "send")
 
 
 @pytest.mark.slow
@@ -69,5 +70,4 @@ def test_kill_9_of_a_reminder_round_or_a_cancellation_bounds_duplicates(
 ) -> None:
     # As above, after everyone had the invitation: the resumed run reaches everyone the killed
     # one did not, with the Message-IDs of its own records (and a cancelled meeting at the end).
-    runs = _three_kills(tmp_path, command)
-    assert any(r.duplicates > 0 for r in runs)
+    _three_kills(tmp_path, command)
