@@ -90,7 +90,15 @@ class Introspection:
 class Dovecot:
     """One running Dovecot and the Maildir of its single user."""
 
-    def __init__(self, binary: str, *, oauth_token: str | None = None) -> None:
+    def __init__(
+        self,
+        binary: str,
+        *,
+        oauth_token: str | None = None,
+        introspection: tuple[str, Path] | None = None,
+    ) -> None:
+        """``oauth_token``: the one token a local endpoint accepts; ``introspection``: the
+        (URL, CA file) of an OAuth provider's endpoint over HTTPS to ask instead."""
         # Not under pytest's tmp_path: that is mode 0700, and as root Dovecot's auth and mail
         # processes run as an unprivileged user who must reach the passwd file and Maildir.
         folder = Path(tempfile.mkdtemp(prefix="inviter-dovecot-"))
@@ -119,12 +127,19 @@ class Dovecot:
         )
         self.introspection = Introspection(oauth_token) if oauth_token else None
         mechanisms, oauth = "plain login", ""
-        if self.introspection is not None:
+        url, trust = (self.introspection.url, "") if self.introspection else ("", "")
+        if introspection is not None:
+            url, ca_file = introspection
+            # Readable by Dovecot's unprivileged auth process, unlike pytest's tmp_path.
+            shutil.copy(ca_file, folder / "oauth-ca.pem")
+            (folder / "oauth-ca.pem").chmod(0o644)
+            trust = f"tls_ca_cert_file = {folder}/oauth-ca.pem\n"
+        if url:
             mechanisms += " xoauth2 oauthbearer"
             # Dovecot 2.3's oauth2 passdb (doc.dovecot.org, authentication/oauth2): the token
             # is POSTed as token=... and the answer's "active" must be true.
             (folder / "oauth2.conf.ext").write_text(
-                f"introspection_mode = post\nintrospection_url = {self.introspection.url}\n"
+                f"introspection_mode = post\nintrospection_url = {url}\n{trust}"
                 "username_attribute = username\nactive_attribute = active\n"
                 "active_value = true\nforce_introspection = yes\n",
                 encoding="utf-8",

@@ -73,6 +73,8 @@ class RecordingHandler:
     max_connections: int | None = None  # 432 at EHLO beyond this many at once
     users: dict[str, str] = field(default_factory=dict)  # password logins
     tokens: dict[str, str] = field(default_factory=dict)  # XOAUTH2 logins
+    # Or ask an OAuth provider whether (user, token) is good (tests/oauth_provider.py).
+    token_check: Callable[[str, str], bool] | None = None
     messages: list[Received] = field(default_factory=list)
     logins: list[tuple[int, str, str]] = field(default_factory=list)  # connection, mech, user
     commands: list[str] = field(default_factory=list)
@@ -198,7 +200,8 @@ class RecordingHandler:
             token = fields[1].removeprefix("auth=Bearer ")
         except (IndexError, ValueError):
             return AuthResult(success=False, message="501 5.5.2 Cannot decode XOAUTH2")
-        if self.tokens.get(user) == token:
+        good = self.token_check(user, token) if self.token_check else self.tokens.get(user) == token
+        if good:
             with self.lock:
                 self.logins.append((self.number(server.session), "XOAUTH2", user))
             return AuthResult(success=True, auth_data=user)

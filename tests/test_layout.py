@@ -22,7 +22,7 @@ PARTS = [
     ("contacts",),
     ("compose",),
     ("deliver",),
-    ("replies", "reports"),
+    ("replies", "reports", "season"),
     ("cli", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(PARTS) for name in names}

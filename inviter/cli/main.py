@@ -9,6 +9,7 @@ from inviter.cli.contacts import contacts_group
 from inviter.cli.options import AppContext, InviterGroup
 from inviter.cli.replies import rsvp_group
 from inviter.cli.reports import attendance, meetings_group, report, show_status
+from inviter.cli.season import check, init, login, logout
 from inviter.cli.sending import cancel, preview, remind, send
 
 
@@ -53,6 +54,10 @@ for command in (
     send,
     cancel,
     remind,
+    init,
+    login,
+    logout,
+    check,
 ):
     cli.add_command(command)
 

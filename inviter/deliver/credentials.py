@@ -1,7 +1,8 @@
 """Mail server logins (SMTP and IMAP): a password or an OAuth 2 token (XOAUTH2).
 
 The password comes from INVITER_<SECTION>_PASSWORD or a prompt, the token from
-INVITER_<SECTION>_OAUTH_TOKEN or the section's oauth_token_command (SPEC: never from files).
+INVITER_<SECTION>_OAUTH_TOKEN, the section's oauth_token_command, or the Microsoft 365 sign-in
+``inviter login`` keeps (sign_in.py) (SPEC: never from inviter.toml or the database).
 
 Resolved once, before anything is sent, so a missing password is bad input (exit 2) and not a
 half-finished run. Secrets never appear in a repr, an error message or a log line.
@@ -117,9 +118,23 @@ def resolve_credentials(
             source = TokenCommand(server.oauth_token_command, section=section)
             source()  # fail now, before anything is sent, if the command does not work
             return Credentials(username=server.username, token=source)
+        if server.client_id or server.tenant:
+            # Loaded only for a Microsoft 365 sign-in: MSAL and requests cost start-up time
+            # every other run would pay for nothing (issue 19).
+            from inviter.deliver.sign_in import SignIn
+
+            sign_in = SignIn(server, section=section)
+            username = server.username
+
+            def fresh() -> str:
+                return sign_in.token(username)
+
+            fresh()  # fail now, before anything is sent, if the sign-in cannot be renewed
+            return Credentials(username=server.username, token=fresh)
         raise ConfigError(
-            f'[{section}] auth = "xoauth2" needs a token: set {prefix}_OAUTH_TOKEN '
-            f"or [{section}] oauth_token_command"
+            f'[{section}] auth = "xoauth2" needs a token: set [{section}] tenant and client_id '
+            f"and run 'inviter login' (Microsoft 365), or set [{section}] oauth_token_command "
+            f"or {prefix}_OAUTH_TOKEN"
         )
     if not server.username:
         return Credentials()

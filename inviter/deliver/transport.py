@@ -192,6 +192,18 @@ class OutboxConnection:
 # ---------------------------------------------------------------- SMTP
 
 
+@dataclass(frozen=True)
+class ServerOffers:
+    """What an SMTP server offers, as ``inviter check`` reports it."""
+
+    size_limit: int | None  # bytes (RFC 1870 SIZE); None when the server names no limit
+    pipelining: bool
+    smtputf8: bool
+    eight_bit: bool
+    auth: tuple[str, ...]  # the AUTH mechanisms of the last EHLO (after TLS)
+    tls: str | None  # the TLS version of the connection, None in plain text
+
+
 class SmtpTransport:
     """An SMTP submission server: TLS as set, certificates checked, one login per connection."""
 
@@ -267,6 +279,26 @@ class SmtpConnection:
             # A fresh OAuth token was needed for this connection and could not be had.
             smtp.close()
             raise LoginRefused(str(exc)) from None
+
+    def offers(self) -> ServerOffers:
+        """What the open connection's server said it offers (EHLO, RFC 5321 §4.1.1.1)."""
+        smtp = self._smtp
+        if smtp is None:
+            raise ConnectionDropped("not connected", uncertain=False)
+        extensions = {name.lower(): value for name, value in smtp.esmtp_extensions.items()}
+        size = extensions.get("size", "").strip()
+        tls = None
+        transport = getattr(smtp, "transport", None)
+        if transport is not None and (ssl_object := transport.get_extra_info("ssl_object")):
+            tls = str(ssl_object.version())
+        return ServerOffers(
+            size_limit=int(size) if size.isdigit() and int(size) > 0 else None,
+            pipelining="pipelining" in extensions,
+            smtputf8="smtputf8" in extensions,
+            eight_bit="8bitmime" in extensions,
+            auth=tuple(method.upper() for method in smtp.server_auth_methods),
+            tls=tls,
+        )
 
     async def send(self, sender: str, recipient: str, data: bytes) -> Accepted:
         """Send one message to one explicit recipient; raise DeliveryError/ConnectionDropped."""

@@ -1,0 +1,154 @@
+"""Commands that prepare a season: init, and login, logout and check for the mail servers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from inviter.cli.options import AppContext, pass_app, password_prompt
+
+if TYPE_CHECKING:
+    from inviter.config import MailServerSettings, Settings
+
+
+@click.command("init")
+@click.argument(
+    "folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+def init(folder: Path) -> None:
+    """Start a new season: a commented inviter.toml, the template sets, a contacts CSV.
+
+    Writes into FOLDER (default: this one) and never overwrites a file: what is there
+    already is kept and named. Then edit inviter.toml where it says EDIT, add people to
+    contacts/kontakter.csv, and import them.
+
+    \b
+    Example:
+      inviter init host-2027
+      cd host-2027
+      inviter contacts import contacts/kontakter.csv
+      inviter send --meeting temamote-var --dry-run
+    """
+    from inviter.season.new_season import create_season
+
+    done = create_season(folder)
+    for path in done.written:
+        click.echo(f"Wrote {folder / path}")
+    for path in done.kept:
+        click.echo(f"Kept {folder / path} (it was there already)")
+    if done.written:
+        click.echo(
+            f"Next: edit {folder / 'inviter.toml'} where it says EDIT, add people to "
+            f"{folder / 'contacts' / 'kontakter.csv'} and run 'inviter contacts import'."
+        )
+
+
+def _sign_ins(settings: Settings) -> list[tuple[str, MailServerSettings]]:
+    """The sections that sign in to Microsoft 365, one per distinct tenant and app."""
+    seen: set[tuple[str, str, str]] = set()
+    found: list[tuple[str, MailServerSettings]] = []
+    for section, server in (("smtp", settings.smtp), ("imap", settings.imap)):
+        key = (server.authority, server.tenant, server.client_id)
+        if (server.tenant or server.client_id) and key not in seen:
+            seen.add(key)
+            found.append((section, server))
+    return found
+
+
+@click.command("login")
+@pass_app
+def login(app: AppContext) -> None:
+    """Sign in to Microsoft 365 once; later runs take fresh tokens by themselves.
+
+    Shows an address and a code: open the address in any browser, enter the code and
+    sign in as the organizer's mailbox. The sign-in is kept in the system keyring (or a
+    file only you can read), never in inviter.toml or the database. Needs [smtp] (and
+    [imap]) auth = "xoauth2", tenant and client_id.
+
+    \b
+    Example:
+      inviter login
+    """
+    from inviter.deliver.sign_in import SignIn
+    from inviter.errors import ConfigError
+
+    sign_ins = _sign_ins(app.settings)
+    if not sign_ins:
+        raise ConfigError(
+            f"{app.settings.config_path.name}: [smtp] tenant and client_id: are needed to sign "
+            "in to Microsoft 365 (ask the county's IT for inviter's app registration)"
+        )
+    for section, server in sign_ins:
+        sign_in = SignIn(server, section=section)
+        flow = sign_in.start()
+        click.echo(
+            f"To sign in, open {flow['verification_uri']} in a browser and enter the code "
+            f"{flow['user_code']}"
+        )
+        click.echo("Waiting for the sign-in (Ctrl-C to stop) ...")
+        name = sign_in.finish(flow)
+        click.echo(
+            f"Signed in as {name}. Kept in {sign_in.store.where}; 'inviter logout' forgets it."
+        )
+        if server.username and name and server.username.lower() != name.lower():
+            click.echo(
+                f"Warning: [{section}] username is {server.username}, but the sign-in is "
+                f'{name}: the server will refuse it. Set username = "{name}" or sign in again.',
+                err=True,
+            )
+
+
+@click.command("logout")
+@pass_app
+def logout(app: AppContext) -> None:
+    """Forget the Microsoft 365 sign-in kept by 'inviter login'.
+
+    \b
+    Example:
+      inviter logout
+    """
+    from inviter.deliver.sign_in import SignIn
+
+    forgot = False
+    for section, server in _sign_ins(app.settings):
+        sign_in = SignIn(server, section=section)
+        if sign_in.sign_out():
+            forgot = True
+            click.echo(f"Signed out: the sign-in kept in {sign_in.store.where} is forgotten.")
+    if not forgot:
+        click.echo("There was no sign-in to forget.")
+
+
+@click.command("check")
+@pass_app
+def check(app: AppContext) -> None:
+    """Log in to the mail server (and [imap]) as send would, and send nothing.
+
+    Says how the connection is protected, who logged in, and what the server offers
+    (size limit, PIPELINING, login methods). Exit status 3 with the server's answer
+    when a step fails.
+
+    \b
+    Example:
+      inviter check
+    """
+    import asyncio  # start-up: only check and the sending commands run an event loop
+
+    from inviter.season.server_check import check_imap, check_smtp
+
+    settings = app.settings
+    for line in asyncio.run(check_smtp(settings, os.environ, password_prompt())):
+        click.echo(line)
+    if settings.imap.host:
+        for line in check_imap(settings, os.environ, password_prompt()):
+            click.echo(line)
+    if settings.send.transport != "smtp":
+        click.echo(
+            f'Note: [send] transport is "{settings.send.transport}": send writes to the outbox; '
+            'set transport = "smtp" to send through this server.',
+            err=not sys.stdout.isatty(),
+        )
