@@ -116,20 +116,19 @@ def test_login_then_send_with_a_silently_renewed_token(
         token_check=lambda user, token: user == ORGANIZER and oauth.provider.active(token)
     )
     with SmtpServer(handler) as server:
-        result = invoke(
-            "send",
-            "--meeting",
-            MEETING,
-            env={**env, "INVITER_SEND_TRANSPORT": "smtp", "INVITER_SMTP_HOST": "127.0.0.1",
-                 "INVITER_SMTP_PORT": str(server.port), "INVITER_SMTP_SECURITY": "none"},
-        )  # fmt: skip
+        env |= {"INVITER_SEND_TRANSPORT": "smtp", "INVITER_SMTP_HOST": "127.0.0.1",
+                "INVITER_SMTP_PORT": str(server.port), "INVITER_SMTP_SECURITY": "none"}  # fmt: skip
+        checked = invoke("check", env=env)
+        assert checked.exit_code == 0, checked.output
+        assert f"  logged in as {ORGANIZER} (OAuth 2 token, XOAUTH2)" in checked.stdout
+        result = invoke("send", "--meeting", MEETING, env=env)
     assert result.exit_code == 0, result.output
     assert handler.messages, "nothing was sent"
     assert {mechanism for _n, mechanism, _u in handler.logins} == {"XOAUTH2"}
     # The access token from login had expired: MSAL renewed it once, asking no one, and every
     # connection of the run used the new one.
     assert oauth.provider.grant_types()[1:] == ["refresh_token"]
-    assert len(handler.logins) == 5
+    assert len(handler.logins) == 1 + 5  # check's, then one per connection of send
     assert first_refresh not in kept.read_text()  # the rotated refresh token was kept
 
     # No token anywhere a person or another program could read it.
@@ -137,7 +136,7 @@ def test_login_then_send_with_a_silently_renewed_token(
     for path in (project / "inviter.toml", project / "inviter.db"):
         data = path.read_bytes()
         assert not any(secret.encode() in data for secret in everything), path
-    assert not any(secret in shown + result.output for secret in everything)
+    assert not any(secret in shown + checked.output + result.output for secret in everything)
 
 
 def test_a_refused_renewal_says_to_log_in_again(

@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 
 
 @click.command("init")
-@click.argument(
-    "folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
-)
+@click.argument("folder", required=False, default=".", type=click.Path(path_type=Path))
 def init(folder: Path) -> None:
     """Start a new season: a commented inviter.toml, the template sets, a contacts CSV.
 

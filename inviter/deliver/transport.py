@@ -280,11 +280,17 @@ class SmtpConnection:
             smtp.close()
             raise LoginRefused(str(exc)) from None
 
-    def offers(self) -> ServerOffers:
+    async def offers(self) -> ServerOffers:
         """What the open connection's server said it offers (EHLO, RFC 5321 §4.1.1.1)."""
         smtp = self._smtp
         if smtp is None:
             raise ConnectionDropped("not connected", uncertain=False)
+        if smtp.last_ehlo_response is None:
+            # Without TLS or a login to do, aiosmtplib leaves EHLO for the first command.
+            try:
+                await smtp.ehlo()
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise ConnectionFailure(f"EHLO: {_strip(exc)}") from None
         extensions = {name.lower(): value for name, value in smtp.esmtp_extensions.items()}
         size = extensions.get("size", "").strip()
         tls = None

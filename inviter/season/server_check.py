@@ -53,7 +53,7 @@ async def check_smtp(
     connection = SmtpTransport(smtp, credentials).connection()
     await connection.open()  # ConnectionFailure with the server's answer, as in send
     try:
-        offers = connection.offers()
+        offers = await connection.offers()
     finally:
         await connection.close()
     login = "no login (no username)"
