@@ -87,7 +87,7 @@ def test_shipped_example_loads(project: Path) -> None:
             "inviter.toml: meeting 'temamote-harstad': start: give a time of day too",
         ),
         (
-            "concurrency = 5",
+            "concurrency = 3",
             'concurrency = "five"',
             "inviter.toml: [send]: concurrency: 'five' is not a valid int",
         ),
