@@ -121,7 +121,7 @@ def test_login_then_send_with_a_silently_renewed_token(
         checked = invoke("check", env=env)
         assert checked.exit_code == 0, checked.output
         assert f"  logged in as {ORGANIZER} (OAuth 2 token, XOAUTH2)" in checked.stdout
-        result = invoke("send", "--meeting", MEETING, env=env)
+        result = invoke("send", "--meeting", MEETING, "--force", env=env)
     assert result.exit_code == 0, result.output
     assert handler.messages, "nothing was sent"
     assert {mechanism for _n, mechanism, _u in handler.logins} == {"XOAUTH2"}
@@ -152,6 +152,7 @@ def test_a_refused_renewal_says_to_log_in_again(
             "send",
             "--meeting",
             MEETING,
+            "--force",
             env={**env, "INVITER_SEND_TRANSPORT": "smtp", "INVITER_SMTP_HOST": "127.0.0.1",
                  "INVITER_SMTP_PORT": str(server.port)},
         )  # fmt: skip
@@ -174,7 +175,8 @@ def test_logout_forgets_the_sign_in(project: Path, invoke: Invoke, oauth: OAuthS
     assert list(state_dir().glob("signin-*.json")) == []
     again = invoke("logout", env=env)
     assert again.output == "There was no sign-in to forget.\n"
-    result = invoke("send", "--meeting", MEETING, env={**env, "INVITER_SEND_TRANSPORT": "smtp"})
+    smtp = {**env, "INVITER_SEND_TRANSPORT": "smtp"}
+    result = invoke("send", "--meeting", MEETING, "--force", env=smtp)
     assert result.exit_code == 2
     assert result.stderr == (
         f"Error: not signed in to Microsoft 365 as {ORGANIZER}: run 'inviter login' first\n"

@@ -441,7 +441,9 @@ def test_left_the_audience_is_listed_and_cancel_to_uninvites(folder: Path, invok
         assert invoke("send", "--meeting", MEETING, env=env).exit_code == 0
         write_config(folder, exclude=("per@example.org",))
         listed = invoke("send", "--meeting", MEETING, env=env)
-        cancelled = invoke("cancel", "--meeting", MEETING, "--to", "per@example.org", env=env)
+        cancelled = invoke(
+            "cancel", "--meeting", MEETING, "--to", "per@example.org", "--yes", env=env
+        )
         after = invoke("send", "--meeting", MEETING, env=env)
     assert listed.exit_code == 0
     assert listed.stdout.endswith(
@@ -473,8 +475,8 @@ def test_cancel_everyone_then_send_is_refused(folder: Path, invoke: Invoke) -> N
         env = smtp_env(server)
         assert invoke("send", "--meeting", MEETING, env=env).exit_code == 0
         uid = prop(calendar_of(handler.messages[0].data), "UID")
-        result = invoke("cancel", "--meeting", MEETING, env=env)
-        again = invoke("cancel", "--meeting", MEETING, env=env)
+        result = invoke("cancel", "--meeting", MEETING, "--yes", env=env)
+        again = invoke("cancel", "--meeting", MEETING, "--yes", env=env)
         send = invoke("send", "--meeting", MEETING, env=env)
     assert result.exit_code == 0, result.output
     cancels = handler.messages[5:]
@@ -530,9 +532,18 @@ def test_remind_those_who_have_not_answered(folder: Path, invoke: Invoke) -> Non
                         dtstamp=datetime(2022, 10, 2, tzinfo=UTC),
                     )
                 )
-        first = invoke("remind", "--meeting", MEETING, env=env)
-        second = invoke("remind", "--meeting", MEETING, env=env)
+        first = invoke("remind", "--meeting", MEETING, "--yes", env=env)
+        # The same command again by a slip (issue 16): refused within 24 hours, nothing sent.
+        again = invoke("remind", "--meeting", MEETING, "--yes", env=env)
+        assert len(handler.messages) == 5 + 3
+        second = invoke("remind", "--meeting", MEETING, "--force", "--yes", env=env)
     assert first.exit_code == 0, first.output
+    assert again.exit_code == 2
+    assert again.stderr == (
+        f"Error: meeting '{MEETING}': a reminder round went out 0 h 0 min ago; another within "
+        "24 hours needs --force; nothing was sent\n"
+    )
+    assert second.exit_code == 0, second.output
     assert first.stdout.endswith(
         f"{MEETING}: reminder, SEQUENCE 0, through SMTP 127.0.0.1:{server.port} (none)\n"
         "  sent: 3\n"

@@ -90,6 +90,10 @@ def test_at_a_terminal_a_resend_is_asked_first(folder: Path, answer: str, resent
     with SmtpServer(handler) as server:
         env = smtp_env(server)
         first = _spawn(folder, env, "send", "--meeting", MEETING)
+        first.expect(
+            r"Send the invitation to «.+» to 5 people \(through 127\.0\.0\.1\)\? \[y/N\]: "
+        )
+        first.sendline("y")
         first.expect(pexpect.EOF)
         first.close()
         assert first.exitstatus == 1
@@ -99,6 +103,9 @@ def test_at_a_terminal_a_resend_is_asked_first(folder: Path, answer: str, resent
         rerun.expect(f"1 may have this invitation already .*: {AILE}")
         rerun.expect(r"Send it to them again\? \[y/N\]: ")
         rerun.sendline(answer)
+        if resent:  # then the run itself is confirmed, for the one it now sends to
+            rerun.expect(r"to 1 person \(through 127\.0\.0\.1\)\? \[y/N\]: ")
+            rerun.sendline("y")
         rerun.expect(pexpect.EOF)
         output = rerun.before
         rerun.close()

@@ -22,8 +22,66 @@ from inviter.cli.options import (
 from inviter.errors import PartialFailure
 
 if TYPE_CHECKING:
+    from inviter.config import Settings
     from inviter.deliver.run_summary import SendReport
-    from inviter.deliver.sending import Progress
+    from inviter.deliver.sending import Confirm, Progress
+    from inviter.deliver.targets import Plan
+
+yes_option = click.option(
+    "--yes",
+    is_flag=True,
+    help="Answer yes to every question (for scripts, where there is no terminal to ask on).",
+)
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Render every message and list who would get it; connect nowhere, record nothing.",
+)
+
+
+def _question(plan: Plan, title: str, where: str, uninviting: bool) -> str:
+    """What a run is about to do, as the question asked before it does it."""
+    people = plural(plan.total, "person") if plan.total == 1 else f"{plan.total} people"
+    if plan.kind == "cancel" and uninviting:
+        return f"Withdraw the invitation to «{title}» from {people} (the meeting goes ahead)?"
+    if plan.kind == "cancel":
+        return f"Cancel «{title}» for {people}? It leaves their calendars ({where})."
+    if plan.kind == "reminder":
+        return f"Remind {people} who have not answered «{title}» ({where})?"
+    return f"Send the invitation to «{title}» to {people} ({where})?"
+
+
+def _confirmer(
+    settings: Settings, slug: str, *, yes: bool, required: bool, uninviting: bool = False
+) -> Confirm | None:
+    """How a run is confirmed (SPEC, second edition: "No slip reaches everyone").
+
+    Into the outbox nothing is asked: nothing leaves the machine. Over SMTP a person at a
+    terminal is asked, unless --yes; without a terminal, ``required`` runs (cancel, remind)
+    stop with exit 2 unless --yes, and send goes ahead (it only sends what is missing).
+    """
+    from inviter.errors import InputError
+
+    if settings.send.transport != "smtp" or yes:
+        return None
+    title = settings.meeting(slug).title
+    where = f"through {settings.smtp.host}"
+    if sys.stdin.isatty():
+        return lambda plan: click.confirm(
+            _question(plan, title, where, uninviting), default=False, err=True
+        )
+    if not required:
+        return None
+
+    def refuse(plan: Plan) -> bool:
+        what = {"cancel": "the cancellation", "reminder": "the reminder"}.get(plan.kind, "it")
+        raise InputError(
+            f"{slug}: {what} would go to {plan.total} "
+            f"{'person' if plan.total == 1 else 'people'}; there is no terminal to ask on: "
+            "give --yes to confirm, or --dry-run to see who; nothing was sent"
+        )
+
+    return refuse
 
 
 @click.command("preview")
@@ -147,10 +205,9 @@ def _sending(run: Callable[[_ProgressView], Awaitable[SendReport]], label: str) 
     metavar="N",
     help="At most N messages in any 60 seconds, 0 for no limit (overrides [send]).",
 )
+@yes_option
 @click.option(
-    "--yes",
-    is_flag=True,
-    help="Answer yes to every question (for scripts): resend to those who may have it.",
+    "--force", is_flag=True, help="Send over SMTP even though the meeting has already started."
 )
 @pass_app
 def send(
@@ -161,13 +218,16 @@ def send(
     concurrency: int | None,
     rate: int | None,
     yes: bool,
+    force: bool,
 ) -> None:
     """Invite everyone in the audience who has not got the current version.
 
-    Safe to run again: who has it already is skipped, and after a crash the rest are sent
-    with the same Message-ID. A changed time, place or link goes out as an update to those
-    who had the old one. With transport = "outbox" the messages are written to the outbox
-    folder and nothing leaves the machine. Exit status 1 if some recipients failed (each is
+    Over SMTP it says how many it is about to invite and asks, at a terminal (--yes for
+    scripts); a meeting that has started needs --force. Safe to run again: who has it
+    already is skipped, and after a crash the rest are sent with the same Message-ID. A
+    changed time, place or link goes out as an update to those who had the old one. With
+    transport = "outbox" the messages are written to the outbox folder and nothing leaves
+    the machine. Exit status 1 if some recipients failed (each is
     listed with the server's answer), 3 if the server cannot be reached or refuses the login.
 
     \b
@@ -194,6 +254,8 @@ def send(
             password_prompt=None if dry_run else password_prompt(),
             progress=view,
             resend=partial(_resend, settings.send.transport == "smtp" and not yes),
+            confirm=_confirmer(settings, slug, yes=yes, required=False),
+            force=force,
         ),
         "Sending",
     )
@@ -223,23 +285,37 @@ def _resend(ask: bool, emails: list[str]) -> bool:
 @click.command("cancel")
 @meeting_option()
 @to_option("Uninvite only this person (repeat).")
+@dry_run_option
+@yes_option
 @pass_app
-def cancel(app: AppContext, slug: str, to: tuple[str, ...]) -> None:
+def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: bool) -> None:
     """Send the cancellation to everyone who was sent the invitation, or uninvite some.
 
     The cancellation (METHOD:CANCEL, a higher SEQUENCE) removes the event from their
-    calendars. Without --to the meeting is marked cancelled and send will not invite again.
+    calendars. Without --to the meeting is marked cancelled and send will not invite again
+    ('inviter reinstate' takes it back). Over SMTP it asks first at a terminal; without one
+    it needs --yes.
 
     \b
     Example:
+      inviter cancel --meeting temamote-harstad --dry-run
       inviter cancel --meeting temamote-harstad
       inviter cancel --meeting temamote-harstad --to kari.nordmann@example.org
     """
     from inviter.deliver.sending import cancel_meeting
 
+    settings = app.settings
+    confirm = _confirmer(settings, slug, yes=yes, required=True, uninviting=bool(to))
     _sending(
         lambda view: cancel_meeting(
-            app.settings, app.db, slug, to=to, password_prompt=password_prompt(), progress=view
+            settings,
+            app.db,
+            slug,
+            to=to,
+            dry_run=dry_run,
+            password_prompt=None if dry_run else password_prompt(),
+            progress=view,
+            confirm=confirm,
         ),
         "Cancelling",
     )
@@ -247,22 +323,45 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...]) -> None:
 
 @click.command("remind")
 @meeting_option()
+@to_option("Remind only this person (repeat).")
+@dry_run_option
+@yes_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remind again within 24 hours of the last round, or after the meeting started.",
+)
 @pass_app
-def remind(app: AppContext, slug: str) -> None:
+def remind(
+    app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: bool, force: bool
+) -> None:
     """Send the current invitation again, with a reminder text, to those who have not answered.
 
     The calendar object is the same (same UID and SEQUENCE), so answering the reminder
-    answers the invitation. Running it again later reminds those still silent.
+    answers the invitation. Over SMTP it asks first at a terminal; without one it needs
+    --yes. A second round within 24 hours needs --force.
 
     \b
     Example:
+      inviter remind --meeting biblioteksjefmote-2022 --dry-run
       inviter remind --meeting biblioteksjefmote-2022
+      inviter remind --meeting biblioteksjefmote-2022 --to kari.nordmann@example.org
     """
     from inviter.deliver.sending import remind_meeting
 
+    settings = app.settings
+    confirm = _confirmer(settings, slug, yes=yes, required=True)
     _sending(
         lambda view: remind_meeting(
-            app.settings, app.db, slug, password_prompt=password_prompt(), progress=view
+            settings,
+            app.db,
+            slug,
+            to=to,
+            dry_run=dry_run,
+            force=force,
+            password_prompt=None if dry_run else password_prompt(),
+            progress=view,
+            confirm=confirm,
         ),
         "Reminding",
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -276,8 +276,12 @@ def plan_reminder(
     meeting: Meeting,
     mode: Mode,
     now: datetime,
+    *,
+    to: list[str] | None = None,
+    force: bool = False,
 ) -> Plan:
-    """Plan a reminder round: everyone invited to the current version who has not answered.
+    """Plan a reminder round: everyone invited to the current version who has not answered
+    (or the ``to`` ones among them). A new round within 24 hours of the last needs ``force``.
 
     Its rows are written in one transaction, never the first few early: the next run finishes
     an interrupted round for the rows it has (``unfinished``), so a round cut short after an
@@ -317,21 +321,50 @@ def plan_reminder(
         for r in reminders
         if r.batch == last_batch and r.status != SENT and not _permanent(r)
     }
+    for email in to or []:
+        if email not in current:
+            raise InputError(
+                f"--to {email}: was not sent the current invitation to '{meeting.slug}'; "
+                "nothing was sent"
+            )
     plan = Plan("reminder", state.uid, state.sequence)
     if unfinished:
         # The last round was interrupted: finish it (same rows, same Message-IDs).
         plan.batch = last_batch
         emails = sorted(unfinished.keys() & unanswered)
     else:
+        if reminders and not force:
+            _refuse_second_round(meeting, max(r.created_at for r in reminders), now)
         plan.batch = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         emails = sorted(unanswered)
-    plan.skipped = sorted((current & invited) - unanswered)  # they answered already
+    wanted = set(to or current)
+    emails = [e for e in emails if e in wanted]
+    plan.skipped = sorted(((current & invited) - unanswered) & wanted)  # they answered already
     targets = Targets(session, settings, state, plan, mode)
     for email in emails:
         recipient, contact_id = _recipient(session, email, rows)
         targets.add(recipient, unfinished.get(email), contact_id)
     targets.flush()
     return plan
+
+
+# A second round the same day is most often the same command typed twice (issue 16: 19
+# reminders went out twice); a day later it is a decision.
+REMINDER_GAP = timedelta(hours=24)
+
+
+def _refuse_second_round(meeting: Meeting, last: datetime, now: datetime) -> None:
+    """Raise InputError when the last reminder round is under 24 hours old."""
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    age = now - last
+    if age >= REMINDER_GAP:
+        return
+    hours, minutes = divmod(int(age.total_seconds()) // 60, 60)
+    raise InputError(
+        f"meeting '{meeting.slug}': a reminder round went out {hours} h {minutes} min ago; "
+        "another within 24 hours needs --force; nothing was sent"
+    )
 
 
 def _recipient(session: Session, email: str, rows: list[Delivery]) -> tuple[Recipient, int | None]:

@@ -33,6 +33,8 @@ class SendReport:
     planned: list[str] = field(default_factory=list)  # a dry run's recipients
     resending: list[str] = field(default_factory=list)  # may have it already; sent again
     held_back: list[str] = field(default_factory=list)  # may have it already; not sent again
+    declined: bool = False  # asked at a terminal, and told not to
+    notes: list[str] = field(default_factory=list)  # warnings to show first
 
     def add(self, result: RecipientResult) -> None:
         """Count one recipient's final outcome; keep it whole if it is worth telling about."""
@@ -74,8 +76,10 @@ def describe_report(report: SendReport) -> str:
     """Return the summary people read after a run: counts, and every problem with its reason."""
     what = _WHAT[report.kind]
     how = "the outbox" if report.transport == "outbox" else f"SMTP {report.destination}"
-    lines = [f"{report.meeting}: {what}, SEQUENCE {report.sequence}, through {how}"]
-    if report.dry_run:
+    lines = [*report.notes, f"{report.meeting}: {what}, SEQUENCE {report.sequence}, through {how}"]
+    if report.declined:
+        lines.append("  not confirmed: nothing sent, nothing recorded")
+    elif report.dry_run:
         lines.append(
             f"  dry run: {report.rendered} message{_s(report.rendered)} rendered; nothing sent, "
             "nothing recorded, no connection made"

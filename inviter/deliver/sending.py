@@ -38,7 +38,7 @@ from inviter.deliver.run_summary import SendReport
 from inviter.deliver.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult
 from inviter.deliver.transport import OutboxTransport, SmtpTransport, Transport
 from inviter.domain import Kind, Meeting, Recipient
-from inviter.errors import DatabaseError, StoppedAfterSending
+from inviter.errors import DatabaseError, InputError, StoppedAfterSending
 from inviter.store.database import Database
 from inviter.store.meetings import get_state
 from inviter.store.models import SENT, Contact, Delivery, utcnow
@@ -46,6 +46,10 @@ from inviter.store.recorder import Record, Recorder
 from inviter.store.versions import previous_version
 
 DUPLICATE_NOTE = "possible duplicate: an earlier attempt's answer was lost after the data"
+
+# Shown the plan of a run (its kind and how many it reaches) before anything is written or
+# sent; False stops the run with nothing done. It may raise InputError (no terminal to ask).
+Confirm = Callable[[Plan], bool]
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,15 @@ async def send_invitations(
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
     resend: Callable[[list[str]], bool] | None = None,
+    confirm: Confirm | None = None,
+    force: bool = False,
 ) -> SendReport:
     """Invite everyone in the audience who lacks the current version (or the ``to`` ones).
 
     ``resend`` is shown who may have the invitation already (an earlier run lost the answer
     or was stopped with their message on the wire) before anything is sent, and says whether
-    to send it to them again; without it they are sent again.
+    to send it to them again; without it they are sent again. ``confirm`` is shown the plan
+    before anything is written or sent and may stop the run (see ``Confirm``).
     """
     meeting = settings.meeting(slug)
     wanted = addresses(to)
@@ -99,9 +106,8 @@ async def send_invitations(
         held.update(draft.resending)
         return True  # planned again without them
 
-    return await _run(
-        settings, db, meeting, plan, dry_run, password_prompt, progress, now, env, review
-    )
+    run = _Run(dry_run, password_prompt, progress, now, env, review, confirm, force)
+    return await _run(settings, db, meeting, plan, run)
 
 
 async def cancel_meeting(
@@ -110,10 +116,12 @@ async def cancel_meeting(
     slug: str,
     *,
     to: Collection[str] | None = None,
+    dry_run: bool = False,
     password_prompt: PasswordPrompt | None = None,
     progress: Callable[[Progress], None] | None = None,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
+    confirm: Confirm | None = None,
 ) -> SendReport:
     """Send METHOD:CANCEL to everyone invited (or uninvite the ``to`` ones)."""
     meeting = settings.meeting(slug)
@@ -122,7 +130,8 @@ async def cancel_meeting(
     def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
         return plan_cancel(session, settings, meeting, wanted, mode, early)
 
-    return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
+    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, force=True)
+    return await _run(settings, db, meeting, plan, run)
 
 
 async def remind_meeting(
@@ -130,37 +139,52 @@ async def remind_meeting(
     db: Database,
     slug: str,
     *,
+    to: Collection[str] | None = None,
+    dry_run: bool = False,
+    force: bool = False,
     password_prompt: PasswordPrompt | None = None,
     progress: Callable[[Progress], None] | None = None,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
+    confirm: Confirm | None = None,
 ) -> SendReport:
-    """Send the current invitation again, with reminder text, to those who have not answered."""
+    """Send the current invitation again, with reminder text, to those who have not answered
+    (or the ``to`` ones); a second round within 24 hours, or after the start, needs ``force``."""
     meeting = settings.meeting(slug)
+    wanted = addresses(to)
 
     def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
-        return plan_reminder(session, settings, meeting, mode, now or utcnow())  # never early
+        # Never early (plans.plan_reminder says why).
+        return plan_reminder(
+            session, settings, meeting, mode, now or utcnow(), to=wanted, force=force
+        )
 
-    return await _run(settings, db, meeting, plan, False, password_prompt, progress, now, env)
+    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, force)
+    return await _run(settings, db, meeting, plan, run)
 
 
 # ---------------------------------------------------------------- the run
 
 
+@dataclass(frozen=True)
+class _Run:
+    """How one command runs: what it may ask, and what it was told."""
+
+    dry_run: bool
+    password_prompt: PasswordPrompt | None
+    progress: Callable[[Progress], None] | None
+    now: datetime | None
+    env: Mapping[str, str] | None
+    review: Callable[[Plan], bool] | None = None
+    confirm: Confirm | None = None
+    force: bool = False  # a meeting that has started may be sent to over SMTP
+
+
 async def _run(
-    settings: Settings,
-    db: Database,
-    meeting: Meeting,
-    planner: Planner,
-    dry_run: bool,
-    password_prompt: PasswordPrompt | None,
-    progress: Callable[[Progress], None] | None,
-    now: datetime | None,
-    env: Mapping[str, str] | None,
-    review: Callable[[Plan], bool] | None = None,
+    settings: Settings, db: Database, meeting: Meeting, planner: Planner, run: _Run
 ) -> SendReport:
-    args = (settings, db, meeting, planner, dry_run, password_prompt, progress, now, env, review)
-    if dry_run:
+    args = (settings, db, meeting, planner, run)
+    if run.dry_run:
         return await _attempt(*args)
     # Two runs at once would each send to the other's pending recipients (a row stays pending
     # until the server's answer): the second one stops here, before anything is written.
@@ -173,20 +197,14 @@ async def _run(
 
 
 async def _attempt(
-    settings: Settings,
-    db: Database,
-    meeting: Meeting,
-    planner: Planner,
-    dry_run: bool,
-    password_prompt: PasswordPrompt | None,
-    progress: Callable[[Progress], None] | None,
-    now: datetime | None,
-    env: Mapping[str, str] | None,
-    review: Callable[[Plan], bool] | None = None,
+    settings: Settings, db: Database, meeting: Meeting, planner: Planner, run: _Run
 ) -> SendReport:
+    dry_run, password_prompt, progress, env, review = (
+        run.dry_run, run.password_prompt, run.progress, run.env, run.review
+    )  # fmt: skip
     templates = Templates(settings.templates_dir)
     templates.check(meeting, settings.organizer)  # a template error stops here: nothing sent
-    now = now or utcnow()
+    now = run.now or utcnow()
     with db.reading() as session:
         # Bad --to and the like are reported before connecting; only a dry run keeps the targets.
         draft = planner(session, "list" if dry_run else "check")
@@ -211,6 +229,17 @@ async def _attempt(
         resending=draft.resending,
         held_back=draft.held_back,
     )
+    if draft.kind != "cancel" and meeting.start_at <= now:
+        # Last season's file, sent again by a slip (issue 16): over SMTP it needs --force.
+        started = f"meeting '{meeting.slug}' started on {meeting.start:%Y-%m-%d at %H:%M}"
+        if settings.send.transport == "smtp" and not dry_run and not run.force:
+            raise InputError(
+                f"{started}; sending its {draft.kind} now needs --force; nothing was sent"
+            )
+        report.notes.append(f"Warning: {started}")
+    if not dry_run and draft.total and run.confirm is not None and not run.confirm(draft):
+        report.declined = True
+        return report  # asked, and told no: nothing written, nothing sent
 
     def build(recipient: Recipient, kind: Kind, uid: str, sequence: int, message_id: str) -> bytes:
         return build_message(
