@@ -16,9 +16,12 @@ from tests.conftest import Invoke
 from tests.sending_support import (
     MEETING,
     add_contacts,
+    calendar_of,
     deliveries,
     meeting_state,
     open_db,
+    parse,
+    prop,
     smtp_env,
     write_config,
 )
@@ -216,3 +219,46 @@ def test_last_seasons_meeting_needs_force_over_smtp(folder: Path, invoke: Invoke
     assert outbox.stdout.startswith(
         f"Warning: meeting '{MEETING}' started on 2022-11-09 at 10:00\n"
     )
+
+
+def _outbox_messages(folder: Path) -> dict[str, bytes]:
+    """The outbox's messages by recipient (the last one each got)."""
+    found: dict[str, bytes] = {}
+    for path in sorted((folder / "outbox" / "new").iterdir(), key=lambda p: p.stat().st_mtime_ns):
+        data = path.read_bytes()
+        message = parse(data)
+        found[str(message["To"]).rpartition("<")[2].rstrip(">")] = data
+    return found
+
+
+def test_uninviting_says_the_meeting_goes_ahead(folder: Path, invoke: Invoke) -> None:
+    assert invoke("send", "--meeting", MEETING).exit_code == 0
+    for person in ("kari@example.org", "ellen@example.org"):  # Bokmål and English
+        result = invoke("cancel", "--meeting", MEETING, "--to", person)
+        assert result.exit_code == 0, result.output
+    state = meeting_state(open_db(folder))
+    assert state is not None
+    assert not state.cancelled
+    messages = _outbox_messages(folder)
+    kari, ellen = parse(messages["kari@example.org"]), parse(messages["ellen@example.org"])
+    assert str(kari["Subject"]).startswith(f"Invitasjonen trekkes tilbake: {TITLE}")
+    assert str(ellen["Subject"]).startswith(f"Invitation withdrawn: {TITLE}")
+    for message, said, never in (
+        (kari, "er trukket tilbake for deg. Møtet blir holdt som planlagt", "avlyst"),
+        (ellen, "has been withdrawn for you. The meeting goes ahead as planned", "cancelled"),
+    ):
+        text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+        body = str(text.get_content())
+        assert said in " ".join(body.split())
+        assert never not in body.lower()
+    # RFC 5546 §3.2.5: the calendar is a CANCEL to that attendee alone.
+    calendar = calendar_of(messages["kari@example.org"])
+    assert prop(calendar, "METHOD") == "CANCEL"
+    attendees = [line for line in calendar.splitlines() if line.startswith("ATTENDEE")]
+    assert len(attendees) == 1
+    assert attendees[0].endswith(":mailto:kari@example.org")
+
+    # The meeting cancelled for everyone still says so.
+    assert invoke("cancel", "--meeting", MEETING).exit_code == 0
+    per = parse(_outbox_messages(folder)["per@example.org"])
+    assert str(per["Subject"]).startswith(f"Avlyst: {TITLE}")

@@ -74,6 +74,7 @@ def build_message(
     message_id: str,
     templates: Templates,
     previous: Meeting | None = None,
+    withdrawn: bool = False,
 ) -> bytes:
     """The exact message bytes (CRLF, 7-bit) as SMTP DATA gets them and the outbox stores them.
 
@@ -84,7 +85,13 @@ def build_message(
     to = mailbox(recipient.name, recipient.email)
     safe = Recipient(**{**recipient.__dict__, "name": to.display_name})
     rendered = templates.render(
-        meeting, organizer, safe, kind=kind, sequence=sequence, previous=previous
+        meeting,
+        organizer,
+        safe,
+        kind=kind,
+        sequence=sequence,
+        previous=previous,
+        withdrawn=withdrawn,
     )
     build = build_cancel if kind == "cancel" else build_request
     calendar = serialize(

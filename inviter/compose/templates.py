@@ -207,6 +207,7 @@ class Templates:
         kind: Kind,
         sequence: int = 0,
         previous: Meeting | None = None,
+        withdrawn: bool = False,
     ) -> Rendered:
         """Render subject, plain text and HTML for one recipient; raise TemplateError.
 
@@ -232,6 +233,8 @@ class Templates:
             # RFC 5546 §2.1.4: a new time, place or link asks every attendee again.
             "ask_again": bool({"time", "location", "online_url"} & set(changes)),
             "language": language,
+            # A cancel to some attendees only (cancel --to): the meeting itself goes ahead.
+            "withdrawn": withdrawn and kind == "cancel",
         }
         subject_name = self.template_name(meeting.template, language, "subject.txt")
         subject = self._render(subject_name, context).strip()
@@ -262,6 +265,7 @@ class Templates:
             sample = Recipient(**{**SAMPLE_RECIPIENT.__dict__, "language": language})
             for kind in KINDS:
                 self.render(meeting, organizer, sample, kind=kind, sequence=0)
+            self.render(meeting, organizer, sample, kind="cancel", sequence=1, withdrawn=True)
             self.render(meeting, organizer, sample, kind="request", sequence=1)
             # An update that changed everything: every "what changed" line is rendered once.
             earlier = dataclasses.replace(

@@ -251,7 +251,7 @@ def plan_cancel(
             raise InputError(
                 f"--to {email}: was never sent the invitation to '{meeting.slug}'; nothing was sent"
             )
-    plan = Plan("cancel", state.uid, sequence)
+    plan = Plan("cancel", state.uid, sequence, withdrawn=bool(to) and not invited <= set(to))
     targets = Targets(session, settings, state, plan, mode, early)
     earlier = _index(rows, CANCEL, sequence)
     for email in to or sorted(invited):

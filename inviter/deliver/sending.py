@@ -253,6 +253,7 @@ async def _attempt(
             message_id=message_id,
             templates=templates,
             previous=previous if kind == "request" else None,
+            withdrawn=draft.withdrawn,
         )
 
     if dry_run:

@@ -55,6 +55,9 @@ class Plan:
     # data (uncertain), or was stopped while their message was on the wire (still pending).
     resending: list[str] = field(default_factory=list)
     held_back: list[str] = field(default_factory=list)  # of those, not sent again (asked: no)
+    # A cancel to some attendees only (cancel --to): the invitation is withdrawn for them and
+    # the meeting goes ahead, so their message says so (RFC 5546 §3.2.5 keeps the calendar).
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
