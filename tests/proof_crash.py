@@ -77,7 +77,8 @@ def _sender(folder: Path, env: dict[str, str], command: str = "send") -> subproc
     full = {k: v for k, v in os.environ.items() if not k.startswith("INVITER_")}
     full.update(env, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-m", "inviter", command, "--meeting", MEETING],
+        # --yes: no terminal here, and cancel and remind ask for one (issue 16).
+        [sys.executable, "-m", "inviter", command, "--meeting", MEETING, "--yes"],
         cwd=folder,
         env=full,
         stdout=subprocess.DEVNULL,

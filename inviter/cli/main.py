@@ -10,7 +10,7 @@ from inviter.cli.options import AppContext, InviterGroup
 from inviter.cli.replies import rsvp_group
 from inviter.cli.reports import attendance, meetings_group, report, show_status
 from inviter.cli.season import check, init, login, logout
-from inviter.cli.sending import cancel, preview, remind, send
+from inviter.cli.sending import cancel, preview, reinstate, remind, send
 
 
 @click.group(cls=InviterGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,6 +54,7 @@ for command in (
     send,
     cancel,
     remind,
+    reinstate,
     init,
     login,
     logout,

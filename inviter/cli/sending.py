@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -23,6 +24,7 @@ from inviter.errors import PartialFailure
 
 if TYPE_CHECKING:
     from inviter.config import Settings
+    from inviter.deliver.mailer import StopRequest
     from inviter.deliver.run_summary import SendReport
     from inviter.deliver.sending import Confirm, Progress
     from inviter.deliver.targets import Plan
@@ -39,9 +41,11 @@ dry_run_option = click.option(
 )
 
 
-def _question(plan: Plan, title: str, where: str, uninviting: bool) -> str:
+def _question(plan: Plan, title: str, where: str, uninviting: bool, reinstating: bool) -> str:
     """What a run is about to do, as the question asked before it does it."""
     people = plural(plan.total, "person") if plan.total == 1 else f"{plan.total} people"
+    if reinstating:
+        return f"Reinstate «{title}»: invite {people} again ({where})?"
     if plan.kind == "cancel" and uninviting:
         return f"Withdraw the invitation to «{title}» from {people} (the meeting goes ahead)?"
     if plan.kind == "cancel":
@@ -52,7 +56,13 @@ def _question(plan: Plan, title: str, where: str, uninviting: bool) -> str:
 
 
 def _confirmer(
-    settings: Settings, slug: str, *, yes: bool, required: bool, uninviting: bool = False
+    settings: Settings,
+    slug: str,
+    *,
+    yes: bool,
+    required: bool,
+    uninviting: bool = False,
+    reinstating: bool = False,
 ) -> Confirm | None:
     """How a run is confirmed (SPEC, second edition: "No slip reaches everyone").
 
@@ -68,13 +78,14 @@ def _confirmer(
     where = f"through {settings.smtp.host}"
     if sys.stdin.isatty():
         return lambda plan: click.confirm(
-            _question(plan, title, where, uninviting), default=False, err=True
+            _question(plan, title, where, uninviting, reinstating), default=False, err=True
         )
     if not required:
         return None
 
     def refuse(plan: Plan) -> bool:
         what = {"cancel": "the cancellation", "reminder": "the reminder"}.get(plan.kind, "it")
+        what = "the invitation again" if reinstating else what
         raise InputError(
             f"{slug}: {what} would go to {plan.total} "
             f"{'person' if plan.total == 1 else 'people'}; there is no terminal to ask on: "
@@ -162,23 +173,41 @@ class _ProgressView:
             self.bar.__exit__(None, None, None)
 
 
-async def _awaited(work: Awaitable[SendReport]) -> SendReport:
-    """Await ``work``: asyncio.run takes a coroutine, the core functions return awaitables."""
-    return await work
+def _sending(
+    run: Callable[[_ProgressView, StopRequest], Awaitable[SendReport]], label: str
+) -> None:
+    """Run one sending command with a progress view, print its summary, set the exit status.
 
-
-def _sending(run: Callable[[_ProgressView], Awaitable[SendReport]], label: str) -> None:
-    """Run one sending command with a progress view, print its summary, set the exit status."""
+    Ctrl-C and SIGTERM are heard by the event loop for the whole run (SPEC, second edition:
+    "Interrupted runs"): no new message is taken, those on the wire get a few seconds, every
+    outcome is recorded, the summary is printed, and the exit status is 130.
+    """
     import asyncio  # start-up: only the sending commands run an event loop
 
+    from inviter.deliver.mailer import StopRequest
     from inviter.deliver.run_summary import describe_report
 
     view = _ProgressView(label)
+    stop = StopRequest()
+
+    async def heard() -> SendReport:
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.request)
+        try:
+            return await run(view, stop)
+        finally:
+            for signal_number in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signal_number)
+
     try:
-        report = asyncio.run(_awaited(run(view)))
+        report = asyncio.run(heard())
     finally:
         view.close()
     click.echo(describe_report(report))
+    if stop.requested:
+        click.echo("Interrupted.", err=True)
+        raise click.exceptions.Exit(130)
     if report.problems:
         raise PartialFailure(
             f"{plural(len(report.problems), 'recipient')} not reached for sure; see the list above"
@@ -245,7 +274,7 @@ def send(
         changes["rate_per_minute"] = rate
     settings = app.settings.with_send(**changes) if changes else app.settings
     _sending(
-        lambda view: send_invitations(
+        lambda view, stop: send_invitations(
             settings,
             app.db,
             slug,
@@ -253,6 +282,7 @@ def send(
             dry_run=dry_run,
             password_prompt=None if dry_run else password_prompt(),
             progress=view,
+            stop=stop,
             resend=partial(_resend, settings.send.transport == "smtp" and not yes),
             confirm=_confirmer(settings, slug, yes=yes, required=False),
             force=force,
@@ -307,7 +337,7 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: 
     settings = app.settings
     confirm = _confirmer(settings, slug, yes=yes, required=True, uninviting=bool(to))
     _sending(
-        lambda view: cancel_meeting(
+        lambda view, stop: cancel_meeting(
             settings,
             app.db,
             slug,
@@ -316,6 +346,7 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: 
             password_prompt=None if dry_run else password_prompt(),
             progress=view,
             confirm=confirm,
+            stop=stop,
         ),
         "Cancelling",
     )
@@ -352,7 +383,7 @@ def remind(
     settings = app.settings
     confirm = _confirmer(settings, slug, yes=yes, required=True)
     _sending(
-        lambda view: remind_meeting(
+        lambda view, stop: remind_meeting(
             settings,
             app.db,
             slug,
@@ -362,6 +393,47 @@ def remind(
             password_prompt=None if dry_run else password_prompt(),
             progress=view,
             confirm=confirm,
+            stop=stop,
         ),
         "Reminding",
+    )
+
+
+@click.command("reinstate")
+@meeting_option()
+@dry_run_option
+@yes_option
+@click.option(
+    "--force", is_flag=True, help="Send over SMTP even though the meeting has already started."
+)
+@pass_app
+def reinstate(app: AppContext, slug: str, dry_run: bool, yes: bool, force: bool) -> None:
+    """Take a cancellation back: the meeting is on again.
+
+    Everyone the cancellation reached gets the invitation again (same calendar entry, a
+    higher SEQUENCE, confirmed), and their answers start afresh. Those uninvited one by one
+    stay uninvited. Over SMTP it asks first at a terminal; without one it needs --yes.
+
+    \b
+    Example:
+      inviter reinstate --meeting temamote-harstad --dry-run
+      inviter reinstate --meeting temamote-harstad
+    """
+    from inviter.deliver.sending import reinstate_meeting
+
+    settings = app.settings
+    confirm = _confirmer(settings, slug, yes=yes, required=True, reinstating=True)
+    _sending(
+        lambda view, stop: reinstate_meeting(
+            settings,
+            app.db,
+            slug,
+            dry_run=dry_run,
+            force=force,
+            password_prompt=None if dry_run else password_prompt(),
+            progress=view,
+            confirm=confirm,
+            stop=stop,
+        ),
+        "Reinstating",
     )

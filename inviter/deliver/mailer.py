@@ -25,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import Any
 
 from inviter.deliver.jobs import Job, JobQueue, Outcome, Sink
 from inviter.deliver.limiter import RateLimiter
@@ -42,6 +43,40 @@ from inviter.errors import ConnectionFailure, InviterError
 from inviter.store.models import FAILED, PENDING, SENT, UNCERTAIN
 
 MAX_DELAY = 900.0  # no single wait longer than 15 minutes
+# After Ctrl-C or SIGTERM, how long the messages already on the wire may take to be answered
+# (a relay answers in well under a second; Microsoft 365 in one or two).
+STOP_GRACE = 5.0
+STOPPED_ON_THE_WIRE = (
+    "stopped (Ctrl-C or SIGTERM) while the message was on the wire: it may have arrived"
+)
+
+
+class StopRequest:
+    """Ctrl-C or SIGTERM during a run, as the command line hears of it (SPEC, second edition:
+    "Interrupted runs"). The first request stops taking messages and gives those on the wire
+    ``grace`` seconds; a second one stops them at once."""
+
+    def __init__(self, grace: float = STOP_GRACE) -> None:
+        self.grace = grace
+        self.requests = 0
+        self._listeners: list[Callable[[float], None]] = []
+
+    @property
+    def requested(self) -> bool:
+        """True once a stop was asked for."""
+        return self.requests > 0
+
+    def request(self) -> None:
+        """Ask the run to stop (a signal handler calls this, in the event loop)."""
+        self.requests += 1
+        for listener in self._listeners:
+            listener(self.grace if self.requests == 1 else 0.0)
+
+    def listen(self, listener: Callable[[float], None]) -> None:
+        """Call ``listener(grace)`` on every request, now too if one came already."""
+        self._listeners.append(listener)
+        if self.requested:
+            listener(self.grace)
 
 
 class Mailer:
@@ -63,6 +98,7 @@ class Mailer:
         on_outcome: Sink,
         limiter: RateLimiter | None = None,
         rng: random.Random | None = None,
+        stop: StopRequest | None = None,
     ) -> None:
         self.transport = transport
         self.sender = sender
@@ -83,6 +119,22 @@ class Mailer:
         # wire, or answered but not yet written down. If the run dies, these are the ones that
         # may hold a message the database does not know of.
         self.in_doubt: set[str] = set()
+        self.stopping = False  # asked to stop: no new message is taken
+        self.unsent = 0  # taken from the plan but never sent, when stopped
+        self._workers: list[asyncio.Task[None]] = []
+        self._busy: set[asyncio.Task[Any]] = set()  # workers with a message on the wire
+        if stop is not None:
+            stop.listen(self._stop)
+
+    def _stop(self, grace: float) -> None:
+        """Take no new message; cancel idle workers now and busy ones after ``grace`` s."""
+        self.stopping = True
+        for task in self._workers:
+            if task not in self._busy:
+                task.cancel()
+        if self._busy:
+            loop = asyncio.get_running_loop()
+            loop.call_later(grace, lambda: [task.cancel() for task in list(self._busy)])
 
     async def __aenter__(self) -> Mailer:
         self._first = await self._open()
@@ -141,15 +193,26 @@ class Mailer:
         self.allowed = min(self.allowed, count)
         first, self._first = self._first, None
         self._alive = count
-        workers = [
+        workers = self._workers = [
             asyncio.create_task(self._work(index, first if index == 0 else None, queue))
             for index in range(count)
         ]
+        if self.stopping:  # asked before the first message: nothing is taken
+            self._stop(0.0)
         try:
-            await asyncio.gather(*workers)
+            # A worker cancelled by a stop ends with CancelledError: the others go on.
+            await asyncio.gather(*workers, return_exceptions=True)
+            for task in workers:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            left = await queue.close()
+            if self.stopping:
+                # Stopped: what was never sent stays pending, for the next run (nothing lost).
+                self.unsent = len(left)
+                return
             # Every worker gone with messages left (the server became unreachable): say why.
             reason = self._fatal or "not sent: no connection to the server could be kept"
-            for job in await queue.close():
+            for job in left:
                 await self._final(job, FAILED, None, reason)
         finally:
             for task in workers:
@@ -159,7 +222,7 @@ class Mailer:
 
     async def _work(self, index: int, connection: Connection | None, queue: JobQueue) -> None:
         try:
-            while index < self.allowed or index == 0:
+            while (index < self.allowed or index == 0) and not self.stopping:
                 if connection is None:
                     # Connected before taking a message: the connections log in while the
                     # first messages are still being read and rendered.
@@ -167,9 +230,15 @@ class Mailer:
                     if connection is None:
                         return
                 job = await queue.get()
-                if job is None:
+                if job is None or self.stopping:
                     return
-                connection = await self._attempt(job, connection, queue)
+                task = asyncio.current_task()
+                assert task is not None
+                self._busy.add(task)
+                try:
+                    connection = await self._attempt(job, connection, queue)
+                finally:
+                    self._busy.discard(task)
         finally:
             self._alive -= 1
             if connection is not None:
@@ -209,10 +278,19 @@ class Mailer:
             await queue.done()
             return connection
         job.attempts += 1
+        on_the_wire = False
         try:
             async with self.limiter.slot():
                 self.in_doubt.add(job.recipient)
+                on_the_wire = True
                 accepted = await connection.send(self.sender, job.recipient, data)
+        except asyncio.CancelledError:
+            # Stopped past the grace time: whether the server has it is unknown. Recorded as
+            # uncertain, so the next run names it before it sends it again.
+            connection.abort()  # no QUIT: the server may hold the data for a while yet
+            if on_the_wire:
+                await self._report(Outcome(job, UNCERTAIN, None, STOPPED_ON_THE_WIRE, final=True))
+            raise
         except DeliveryError as exc:
             if exc.permanent:
                 await self._final(job, FAILED, exc.code, exc.response)
@@ -251,6 +329,16 @@ class Mailer:
         return connection
 
     async def _retry_or_fail(self, job: Job, queue: JobQueue, code: int | None, why: str) -> None:
+        if self.stopping:
+            # No retry after a stop. Not delivered: it stays pending for the next run; maybe
+            # delivered (lost after the data): uncertain, named by the next run.
+            if job.possible_duplicate:
+                await self._final(job, FAILED, code, f"{why}; stopped before a retry")
+            else:
+                await self._report(Outcome(job, PENDING, code, why, final=False))
+                self.unsent += 1
+            await queue.done()
+            return
         once_more = not job.possible_duplicate or job.attempts == job.uncertain_at
         if job.attempts <= self.retries and self._fatal is None and once_more:
             await self._report(Outcome(job, PENDING, code, why, final=False))

@@ -32,8 +32,10 @@ from inviter.store.meetings import (
     advance_version,
     ensure_state,
     get_state,
+    highest_sequence,
     planned_sequence,
     planned_uid,
+    reinstate,
 )
 from inviter.store.models import (
     BOUNCED,
@@ -70,10 +72,16 @@ def _rows(session: Session, state: MeetingState | None, transport: str) -> list[
     return list(session.scalars(query.order_by(Delivery.id)))
 
 
-def _invited(rows: list[Delivery]) -> tuple[set[str], set[str]]:
+# The batch of a cancellation of the whole meeting, as told from one person uninvited.
+WHOLE_MEETING = "meeting"
+
+
+def _invited(rows: list[Delivery], *, cancelled: bool = True) -> tuple[set[str], set[str]]:
     """Return (still invited, uninvited): who may hold the event, and who had it cancelled.
 
     "May hold": an invitation sent, or one whose answer was lost after the data (uncertain).
+    The cancellation of the whole meeting uninvites only while the meeting is cancelled: once
+    reinstated (``cancelled`` false), those it reached are invited again.
     """
     last_request: dict[str, int] = {}
     last_cancel: dict[str, int] = {}
@@ -81,6 +89,9 @@ def _invited(rows: list[Delivery]) -> tuple[set[str], set[str]]:
         if row.kind == REQUEST and row.status in (SENT, UNCERTAIN, DELAYED):
             last_request[row.email] = row.id
         elif row.kind == CANCEL and row.status == SENT:
+            if row.batch == WHOLE_MEETING and not cancelled:
+                last_request.setdefault(row.email, 0)  # was invited: reinstating reaches them
+                continue
             last_cancel[row.email] = row.id
     uninvited = {e for e, i in last_cancel.items() if i > last_request.get(e, 0)}
     return set(last_request) - uninvited, uninvited
@@ -93,7 +104,7 @@ def _index(rows: list[Delivery], kind: str, sequence: int) -> dict[str, Delivery
     """
     found: dict[str, Delivery] = {}
     for row in rows:
-        if (row.kind, row.sequence, row.batch) == (kind, sequence, ""):
+        if (row.kind, row.sequence) == (kind, sequence) and row.batch in ("", WHOLE_MEETING):
             found.setdefault(row.email, row)
     return found
 
@@ -149,25 +160,40 @@ def plan_request(
     early: Early | None = None,
     *,
     hold: Collection[str] = (),
+    reinstating: bool = False,
 ) -> Plan:
     """Plan the invitation: who lacks the current version. ``hold``: of those who may have it
-    already (``Plan.resending``), the ones not to send again this time."""
+    already (``Plan.resending``), the ones not to send again this time. ``reinstating``: the
+    meeting was cancelled; this takes the cancellation back with a new version."""
     state = get_state(session, meeting)
-    if state is not None and state.cancelled:
+    if reinstating and (state is None or not state.cancelled):
         raise InputError(
-            f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent"
+            f"meeting '{meeting.slug}' is not cancelled; nothing to reinstate (inviter send "
+            "invites those who lack the invitation)"
+        )
+    if state is not None and state.cancelled and not reinstating:
+        raise InputError(
+            f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent; "
+            f"inviter reinstate --meeting {meeting.slug} takes the cancellation back"
         )
     check_audience(session, meeting)
     if not to:
         require_audience(session, meeting)
     if mode == "write":
         state = ensure_state(session, meeting, settings)
-        sequence = advance_version(session, state, meeting)
+        if reinstating:
+            sequence = reinstate(session, state, meeting)
+        else:
+            sequence = advance_version(session, state, meeting)
+    elif reinstating:
+        assert state is not None
+        sequence = highest_sequence(session, state) + 1
     else:
         sequence = planned_sequence(session, state, meeting) if state else 0
     uid = state.uid if state else planned_uid(settings, meeting)  # dry run of a new meeting
     rows = _rows(session, state, settings.send.transport)
-    invited, uninvited = _invited(rows)
+    cancelled = bool(state and state.cancelled) and not reinstating
+    invited, uninvited = _invited(rows, cancelled=cancelled)
     _check_to(session, to, meeting)
     plan = Plan("request", uid, sequence)
     targets = Targets(session, settings, state, plan, mode, early)
@@ -179,6 +205,11 @@ def plan_request(
         email = recipient.email
         left.discard(email)
         if to and email not in wanted:
+            continue
+        if email in uninvited and email in wanted:
+            # SPEC: send --to invites again someone uninvited. Their calendar holds the
+            # cancellation's SEQUENCE, and ignores anything lower (RFC 5546 §2.1.4).
+            _invite_again(plan, targets, rows, recipient, contact_id)
             continue
         if email in uninvited:
             plan.uninvited.append(email)
@@ -199,6 +230,27 @@ def plan_request(
     return plan
 
 
+# Written on the untried rows of a run stopped by Ctrl-C or SIGTERM: that run recorded every
+# message it took, so these were never on the wire (unlike the untried rows a SIGKILL leaves).
+STOPPED_BEFORE_TURN = "not sent: the run was stopped (Ctrl-C or SIGTERM) before its turn"
+
+
+def _invite_again(
+    plan: Plan, targets: Targets, rows: list[Delivery], recipient: Recipient, contact_id: int
+) -> None:
+    """Invite again someone uninvited, with a SEQUENCE above their cancellation's."""
+    email = recipient.email
+    cancelled_at = max(r.sequence for r in rows if r.email == email and r.kind == CANCEL)
+    sequence = max(plan.sequence, cancelled_at + 1)
+    row = next(
+        (r for r in rows if (r.email, r.kind, r.sequence) == (email, REQUEST, sequence)), None
+    )
+    if row is not None and row.status in (SENT, DELAYED):
+        plan.skipped.append(email)
+        return
+    targets.add(recipient, row, contact_id, sequence)
+
+
 def _maybe_delivered(rows: Iterable[Delivery], concurrency: int) -> set[str]:
     """Return who may have this version already although their row does not say sent.
 
@@ -210,7 +262,9 @@ def _maybe_delivered(rows: Iterable[Delivery], concurrency: int) -> set[str]:
     uncertain = {r.email for r in rows if r.status == UNCERTAIN}
     pending = sorted((r for r in rows if r.status == PENDING), key=lambda r: r.id)
     tried = {r.email for r in pending if r.attempts}
-    untried = [r.email for r in pending if not r.attempts][:concurrency]
+    untried = [r.email for r in pending if not r.attempts and r.response != STOPPED_BEFORE_TURN][
+        :concurrency
+    ]
     return uncertain | tried | set(untried)
 
 
@@ -237,7 +291,7 @@ def plan_cancel(
 ) -> Plan:
     state = get_state(session, meeting)
     rows = _rows(session, state, settings.send.transport)
-    invited, uninvited = _invited(rows)
+    invited, uninvited = _invited(rows, cancelled=bool(state and state.cancelled))
     if state is None:
         if to:
             raise InputError(f"--to {to[0]}: was never sent the invitation to '{meeting.slug}'")
@@ -251,7 +305,9 @@ def plan_cancel(
             raise InputError(
                 f"--to {email}: was never sent the invitation to '{meeting.slug}'; nothing was sent"
             )
-    plan = Plan("cancel", state.uid, sequence, withdrawn=bool(to) and not invited <= set(to))
+    withdrawn = bool(to) and not invited <= set(to)
+    plan = Plan("cancel", state.uid, sequence, withdrawn=withdrawn)
+    plan.batch = "" if withdrawn else WHOLE_MEETING
     targets = Targets(session, settings, state, plan, mode, early)
     earlier = _index(rows, CANCEL, sequence)
     for email in to or sorted(invited):

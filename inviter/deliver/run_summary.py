@@ -34,6 +34,8 @@ class SendReport:
     resending: list[str] = field(default_factory=list)  # may have it already; sent again
     held_back: list[str] = field(default_factory=list)  # may have it already; not sent again
     declined: bool = False  # asked at a terminal, and told not to
+    stopped: bool = False  # by Ctrl-C or SIGTERM
+    unsent: int = 0  # when stopped: not sent, left for the next run
     notes: list[str] = field(default_factory=list)  # warnings to show first
 
     def add(self, result: RecipientResult) -> None:
@@ -89,6 +91,12 @@ def describe_report(report: SendReport) -> str:
         lines.append(f"  nothing to send: {_nobody(report)}")
     else:
         lines.append(f"  sent: {report.count(SENT)}")
+    if report.stopped:
+        command = {"request": "send", "cancel": "cancel", "reminder": "remind"}[report.kind]
+        lines.append(
+            f"  stopped by Ctrl-C or SIGTERM: {report.unsent} not sent; the next "
+            f"inviter {command} --meeting {report.meeting} sends them (nothing is lost)"
+        )
     if report.skipped:
         label = "already answered" if report.kind == "reminder" else "already had it"
         lines.append(f"  {label}: {len(report.skipped)}")

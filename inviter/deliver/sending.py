@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inviter.compose.message import build_message, new_message_id
@@ -32,8 +32,14 @@ from inviter.compose.templates import Templates
 from inviter.config import Settings
 from inviter.deliver.credentials import PasswordPrompt, resolve_credentials
 from inviter.deliver.jobs import Job, Outcome
-from inviter.deliver.mailer import Mailer
-from inviter.deliver.plans import addresses, plan_cancel, plan_reminder, plan_request
+from inviter.deliver.mailer import Mailer, StopRequest
+from inviter.deliver.plans import (
+    STOPPED_BEFORE_TURN,
+    addresses,
+    plan_cancel,
+    plan_reminder,
+    plan_request,
+)
 from inviter.deliver.run_summary import SendReport
 from inviter.deliver.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult
 from inviter.deliver.transport import OutboxTransport, SmtpTransport, Transport
@@ -41,7 +47,7 @@ from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import DatabaseError, InputError, StoppedAfterSending
 from inviter.store.database import Database
 from inviter.store.meetings import get_state
-from inviter.store.models import SENT, Contact, Delivery, utcnow
+from inviter.store.models import PENDING, SENT, Contact, Delivery, utcnow
 from inviter.store.recorder import Record, Recorder
 from inviter.store.versions import previous_version
 
@@ -85,6 +91,7 @@ async def send_invitations(
     resend: Callable[[list[str]], bool] | None = None,
     confirm: Confirm | None = None,
     force: bool = False,
+    stop: StopRequest | None = None,
 ) -> SendReport:
     """Invite everyone in the audience who lacks the current version (or the ``to`` ones).
 
@@ -106,7 +113,34 @@ async def send_invitations(
         held.update(draft.resending)
         return True  # planned again without them
 
-    run = _Run(dry_run, password_prompt, progress, now, env, review, confirm, force)
+    run = _Run(dry_run, password_prompt, progress, now, env, review, confirm, force, stop)
+    return await _run(settings, db, meeting, plan, run)
+
+
+async def reinstate_meeting(
+    settings: Settings,
+    db: Database,
+    slug: str,
+    *,
+    dry_run: bool = False,
+    password_prompt: PasswordPrompt | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+    confirm: Confirm | None = None,
+    force: bool = False,
+    stop: StopRequest | None = None,
+) -> SendReport:
+    """Take a cancellation back: a new REQUEST (same UID, a SEQUENCE above the cancellation's,
+    STATUS:CONFIRMED) to the audience the cancellation reached; their answers start afresh.
+    Those uninvited one by one stay uninvited. An interrupted reinstatement is finished by
+    ``send``: once written, the meeting is no longer cancelled."""
+    meeting = settings.meeting(slug)
+
+    def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
+        return plan_request(session, settings, meeting, [], mode, early, reinstating=True)
+
+    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, force, stop)
     return await _run(settings, db, meeting, plan, run)
 
 
@@ -122,6 +156,7 @@ async def cancel_meeting(
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
     confirm: Confirm | None = None,
+    stop: StopRequest | None = None,
 ) -> SendReport:
     """Send METHOD:CANCEL to everyone invited (or uninvite the ``to`` ones)."""
     meeting = settings.meeting(slug)
@@ -130,7 +165,7 @@ async def cancel_meeting(
     def plan(session: Session, mode: Mode, early: Early | None = None) -> Plan:
         return plan_cancel(session, settings, meeting, wanted, mode, early)
 
-    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, force=True)
+    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, True, stop)
     return await _run(settings, db, meeting, plan, run)
 
 
@@ -147,6 +182,7 @@ async def remind_meeting(
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
     confirm: Confirm | None = None,
+    stop: StopRequest | None = None,
 ) -> SendReport:
     """Send the current invitation again, with reminder text, to those who have not answered
     (or the ``to`` ones); a second round within 24 hours, or after the start, needs ``force``."""
@@ -159,7 +195,7 @@ async def remind_meeting(
             session, settings, meeting, mode, now or utcnow(), to=wanted, force=force
         )
 
-    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, force)
+    run = _Run(dry_run, password_prompt, progress, now, env, None, confirm, force, stop)
     return await _run(settings, db, meeting, plan, run)
 
 
@@ -178,6 +214,7 @@ class _Run:
     review: Callable[[Plan], bool] | None = None
     confirm: Confirm | None = None
     force: bool = False  # a meeting that has started may be sent to over SMTP
+    stop: StopRequest | None = None  # Ctrl-C or SIGTERM, heard by the command line
 
 
 async def _run(
@@ -302,10 +339,13 @@ async def _attempt(
             row.row_id,
             recipient.email,
             row.message_id,
-            partial(build, recipient, version.kind, version.uid, version.sequence, row.message_id),
+            # The row's SEQUENCE: the plan's, or a person's own when invited again.
+            partial(build, recipient, version.kind, version.uid, row.sequence, row.message_id),
             name=recipient.name,
             earlier=row.attempts,
         )
+
+    written: list[int] = []  # the ids of the rows this run wrote
 
     async def jobs() -> AsyncIterator[Job]:
         """Write the pending rows, then read them back a batch at a time, as they are needed.
@@ -328,6 +368,7 @@ async def _attempt(
             for row in given:
                 yield message(handed.result(), row)
             plan = await writing
+            written.extend(plan.pending)
         finally:
             writing.cancel()  # the run stopped early: nobody waits for the rest of the write
         report.sequence = plan.sequence
@@ -348,17 +389,36 @@ async def _attempt(
         retries=send.retries,
         retry_delay=send.retry_delay,
         on_outcome=record,
+        stop=run.stop,
     )
     try:
         async with Recorder(db) as recorder, mailer:
             # The check's count sizes the pool; the write (in jobs) finds the same targets, as
             # one run of a meeting at a time holds the send lock.
             await mailer.deliver(jobs(), total=draft.total)
+            if mailer.stopping:
+                report.stopped = True
+                report.unsent = total - finished
+                await recorder.call(partial(_set_aside, ids=written))
     except DatabaseError as exc:
         if not report.finished and not mailer.in_doubt:
             raise  # nothing left the machine: exit 2 is the truth
         raise _stopped(exc, report, mailer.in_doubt) from None
     return report
+
+
+def _set_aside(session: Session, *, ids: list[int]) -> None:
+    """Mark the rows a stopped run never took as never on the wire (plans._maybe_delivered)."""
+    for start in range(0, len(ids), _BATCH):
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids[start : start + _BATCH]),
+                Delivery.status == PENDING,
+                Delivery.attempts == 0,
+            )
+            .values(response=STOPPED_BEFORE_TURN)
+        )
 
 
 def _stopped(exc: DatabaseError, report: SendReport, in_doubt: set[str]) -> StoppedAfterSending:
@@ -397,18 +457,25 @@ def _load(session: Session, *, ids: list[int]) -> list[Pending]:
     choice plans._recipient makes.
     """
     query = (
-        select(Delivery.id, Delivery.email, Delivery.name, Delivery.message_id, Delivery.attempts)
+        select(
+            Delivery.id,
+            Delivery.email,
+            Delivery.name,
+            Delivery.message_id,
+            Delivery.attempts,
+            Delivery.sequence,
+        )
         .add_columns(Contact)
         .outerjoin(Contact, Contact.id == Delivery.contact_id)
         .where(Delivery.id.in_(ids))
     )
     found = {}
-    for row_id, email, name, message_id, attempts, contact in session.execute(query):
+    for row_id, email, name, message_id, attempts, sequence, contact in session.execute(query):
         if contact is not None and contact.email == email:
             recipient = Recipient.from_contact(contact)
         else:
             recipient = Recipient(email=email, name=name)
-        found[row_id] = Pending(row_id, message_id, attempts, recipient)
+        found[row_id] = Pending(row_id, message_id, attempts, recipient, sequence)
     return [found[i] for i in ids if i in found]
 
 

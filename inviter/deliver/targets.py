@@ -68,6 +68,7 @@ class Pending:
     message_id: str
     attempts: int
     recipient: Recipient
+    sequence: int  # the plan's, or a person's own when invited again (plans.plan_request)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,15 @@ class Targets:
         self.size = _FIRST if self.early else _CHUNK
         self.recipients: list[Recipient] = []  # the chunk's, while the first rows are taken
 
-    def add(self, recipient: Recipient, row: Delivery | None, contact_id: int | None) -> None:
-        """Take one target: its recipient, its earlier row if any, its contact's id if any."""
+    def add(
+        self,
+        recipient: Recipient,
+        row: Delivery | None,
+        contact_id: int | None,
+        sequence: int | None = None,
+    ) -> None:
+        """Take one target: its recipient, its earlier row if any, its contact's id if any,
+        and its own SEQUENCE where it is not the plan's."""
         plan = self.plan
         plan.total += 1
         if self.mode == "list":
@@ -131,7 +139,7 @@ class Targets:
                     "email": recipient.email,
                     "name": recipient.name,
                     "kind": plan.kind,
-                    "sequence": plan.sequence,
+                    "sequence": plan.sequence if sequence is None else sequence,
                     "transport": self.settings.send.transport,
                     "batch": plan.batch,
                     "message_id": new_message_id(self.settings.organizer),
@@ -170,12 +178,15 @@ class Targets:
         for index, item in enumerate(self.chunk):
             if isinstance(item, dict):
                 row_id, message_id, attempts = ids[item["email"]], item["message_id"], 0
+                sequence = int(item["sequence"])
             else:
                 row_id, message_id, attempts = item.id, item.message_id, item.attempts
+                sequence = item.sequence
                 self.session.expunge(item)
             self.plan.pending.append(row_id)
             if self.early:
-                first.append(Pending(row_id, message_id, attempts, self.recipients[index]))
+                recipient = self.recipients[index]
+                first.append(Pending(row_id, message_id, attempts, recipient, sequence))
         self.chunk.clear()
         self.recipients.clear()
         if self.early:

@@ -105,6 +105,9 @@ class Connection(Protocol):
     async def close(self) -> None:
         """Say goodbye; never raise."""
 
+    def abort(self) -> None:
+        """Drop the connection at once, without a goodbye (a run stopped mid-message)."""
+
 
 class Transport(Protocol):
     """A way out for messages."""
@@ -184,6 +187,9 @@ class OutboxConnection:
         """Write the message's wire bytes into new/."""
         path = self.outbox.write(wire_bytes(data))
         return Accepted(250, f"written to {path}")
+
+    def abort(self) -> None:
+        """Nothing is on a wire: a file is written whole or not at all."""
 
     async def close(self) -> None:
         """Nothing to close."""
@@ -348,6 +354,10 @@ class SmtpConnection:
             await smtp.rset()
         except (aiosmtplib.SMTPException, OSError):
             self._drop()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without QUIT."""
+        self._drop()
 
     def _drop(self) -> None:
         if self._smtp is not None:

@@ -49,7 +49,9 @@ class PersonAnswers:
 
 def answers_of(session: Session, state: MeetingState) -> dict[str, PersonAnswers]:
     """Return, for everyone who answered anything, what counts and what is only shown."""
-    first = material_sequence(stored_versions(session, state), state.sequence)
+    first = max(
+        material_sequence(stored_versions(session, state), state.sequence), state.answers_from
+    )
     verified = latest_replies(session, state)
     doubtful = latest_replies(session, state, verified=False)
     counters = latest_replies(session, state, method="COUNTER")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inviter.config import Settings
@@ -70,7 +70,30 @@ def planned_sequence(session: Session, state: MeetingState, meeting: Meeting) ->
     if is_current(state.fingerprint, meeting):
         return state.sequence
     # The config changed. If the old version never reached anyone, it is simply replaced.
-    return state.sequence + 1 if has_sent(session, state, state.sequence) else state.sequence
+    if not has_sent(session, state, state.sequence):
+        return state.sequence
+    return highest_sequence(session, state) + 1
+
+
+def highest_sequence(session: Session, state: MeetingState) -> int:
+    """The highest SEQUENCE anyone was sent, cancellations included (RFC 5546 §2.1.4: a client
+    ignores a message with a lower SEQUENCE than the one it holds)."""
+    sent = session.scalar(
+        select(func.max(Delivery.sequence)).where(Delivery.meeting_id == state.id)
+    )
+    return max(state.sequence, sent or 0)
+
+
+def reinstate(session: Session, state: MeetingState, meeting: Meeting) -> int:
+    """Take a cancellation back: a new version above every SEQUENCE sent, the meeting no longer
+    cancelled, and answers counted from this version only; return its SEQUENCE."""
+    sequence = highest_sequence(session, state) + 1
+    state.sequence = sequence
+    state.fingerprint = meeting_fingerprint(meeting)
+    state.cancelled = False
+    state.answers_from = sequence
+    record_version(session, state, meeting)
+    return sequence
 
 
 def advance_version(session: Session, state: MeetingState, meeting: Meeting) -> int:

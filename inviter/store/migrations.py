@@ -44,8 +44,24 @@ def _to_2(session: Session, dialect: str) -> None:
         )
 
 
+def _to_3(session: Session, dialect: str) -> None:
+    """Version 3: a reinstated meeting's answers start afresh (meetings.answers_from), and the
+    cancellation rows of a whole meeting are told from those of one person uninvited (batch
+    'meeting'), so that reinstating invites again those the cancellation reached and not those
+    uninvited one by one. Rows of meetings cancelled before this release cannot be told apart:
+    the cancellation rows of a cancelled meeting are all taken as the meeting's."""
+    session.execute(text("ALTER TABLE meetings ADD COLUMN answers_from INTEGER NOT NULL DEFAULT 0"))
+    session.execute(
+        text(
+            "UPDATE deliveries SET batch = 'meeting' WHERE kind = 'cancel' AND batch = '' "
+            "AND meeting_id IN (SELECT id FROM meetings WHERE cancelled = :yes)"
+        ),
+        {"yes": True},
+    )
+
+
 # STEPS[n] takes a database of version n to version n + 1.
-STEPS: dict[int, Callable[[Session, str], None]] = {1: _to_2}
+STEPS: dict[int, Callable[[Session, str], None]] = {1: _to_2, 2: _to_3}
 
 
 def upgrade(session: Session, version: int, dialect: str) -> None:

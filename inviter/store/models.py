@@ -25,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Raised with a step in inviter.migrations, which brings an older database up to date.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Delivery states (SPEC status --json "delivery").
 PENDING = "pending"
@@ -107,6 +107,8 @@ class MeetingState(Base):
     # Hash of everything the invitation says, to tell a new version; see inviter.versions.
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Answers to versions before this SEQUENCE do not count (a reinstated meeting asks anew).
+    answers_from: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="meeting")
