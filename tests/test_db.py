@@ -55,6 +55,7 @@ def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
 def _as_version_1(path: Path) -> None:
     """Turn a new database into what release 1 made: no reply sender or verification."""
     raw = sqlite3.connect(path)
+    raw.execute("ALTER TABLE meetings DROP COLUMN answers_from")  # schema 3's
     raw.execute("ALTER TABLE replies DROP COLUMN verified")
     raw.execute("ALTER TABLE replies DROP COLUMN sender")
     raw.execute("ALTER TABLE replies DROP COLUMN via")
@@ -95,6 +96,41 @@ def test_a_release_1_database_is_upgraded_in_place_keeping_its_answers(tmp_path:
     assert version == SCHEMA_VERSION
     db.close()
     assert not Database(f"sqlite:///{path}").created  # opening again changes nothing
+
+
+def test_a_schema_2_database_keeps_a_cancelled_meetings_rows_as_the_meetings(
+    tmp_path: Path,
+) -> None:
+    # Schema 3: a reinstatement must tell the cancellation of the whole meeting from people
+    # uninvited one by one; rows written before carry no mark, so those of a cancelled meeting
+    # are taken as the meeting's, and those of a meeting still on as one person's.
+    path = tmp_path / "inviter.db"
+    Database(f"sqlite:///{path}").close()
+    raw = sqlite3.connect(path)
+    raw.execute("ALTER TABLE meetings DROP COLUMN answers_from")
+    raw.execute("UPDATE schema_info SET version = 2")
+    for number, cancelled in ((1, 1), (2, 0)):
+        raw.execute(
+            "INSERT INTO meetings (slug, uid, sequence, fingerprint, cancelled, created_at) "
+            "VALUES (?, ?, 0, '', ?, '2022-10-01 10:00:00')",
+            (f"m{number}", f"u{number}@example.org", cancelled),
+        )
+        raw.execute(
+            "INSERT INTO deliveries (meeting_id, email, name, kind, sequence, transport, batch, "
+            "message_id, status, attempts, response, created_at, updated_at) VALUES "
+            "(?, 'a@example.org', 'A', 'cancel', 1, 'smtp', '', ?, 'sent', 1, '', "
+            "'2022-10-02 10:00:00', '2022-10-02 10:00:00')",
+            (number, f"<c{number}@x>"),
+        )
+    raw.commit()
+    raw.close()
+    db = Database(f"sqlite:///{path}")
+    with db.session() as session:
+        batches = session.execute(text("SELECT meeting_id, batch FROM deliveries")).all()
+        starts = session.execute(text("SELECT answers_from FROM meetings")).scalars().all()
+    db.close()
+    assert sorted(tuple(row) for row in batches) == [(1, "meeting"), (2, "")]
+    assert starts == [0, 0]
 
 
 def test_a_status_read_does_not_wait_for_a_writer(tmp_path: Path) -> None:
