@@ -492,7 +492,8 @@ def test_cancel_everyone_then_send_is_refused(folder: Path, invoke: Invoke) -> N
     assert "  nothing to send: nobody holds the invitation\n" in again.stdout
     assert (send.exit_code, send.stderr) == (
         2,
-        f"Error: meeting '{MEETING}' was cancelled (inviter cancel); nothing was sent\n",
+        f"Error: meeting '{MEETING}' was cancelled (inviter cancel); nothing was sent; "
+        f"inviter reinstate --meeting {MEETING} takes the cancellation back\n",
     )
     assert len(handler.messages) == 10
     kinds = sorted((r.kind, r.sequence) for r in deliveries(open_db(folder)))
