@@ -145,3 +145,12 @@ def prop(calendar: str, name: str) -> str:
         if key == name:
             return line.split(":", 1)[1]
     raise AssertionError(f"no {name} in the calendar")
+
+
+def prepare_folder(project: Path) -> Path:
+    """Turn the project into the test meeting's folder with its six contacts (five invited)."""
+    write_config(project)
+    db = open_db(project)
+    add_contacts(db)
+    db.close()
+    return project

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from inviter.store.models import PENDING, SENT, UNCERTAIN
-from tests.sending_support import MEETING, add_contacts, deliveries, open_db, smtp_env, write_config
+from tests.sending_support import (
+    MEETING,
+    deliveries,
+    open_db,
+    prepare_folder,
+    smtp_env,
+)
 from tests.smtpd import RecordingHandler, SmtpServer
 
 AUDIENCE = 5
@@ -24,11 +30,7 @@ AUDIENCE = 5
 
 @pytest.fixture
 def folder(project: Path) -> Path:
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def start(folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:

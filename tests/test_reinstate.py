@@ -15,12 +15,11 @@ from inviter.store.models import CANCEL, REQUEST
 from tests.conftest import Invoke
 from tests.sending_support import (
     MEETING,
-    add_contacts,
     deliveries,
     meeting_state,
     open_db,
+    prepare_folder,
     smtp_env,
-    write_config,
 )
 from tests.smtpd import RecordingHandler, SmtpServer
 
@@ -30,11 +29,7 @@ KHAL = str(Path(sys.executable).with_name("khal"))
 
 @pytest.fixture
 def folder(project: Path) -> Path:
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def calendar_part(data: bytes) -> bytes:

@@ -15,15 +15,14 @@ from inviter.store.models import CANCEL, REMINDER
 from tests.conftest import Invoke
 from tests.sending_support import (
     MEETING,
-    add_contacts,
     calendar_of,
     deliveries,
     meeting_state,
     open_db,
     parse,
+    prepare_folder,
     prop,
     smtp_env,
-    write_config,
 )
 from tests.smtpd import RecordingHandler, SmtpServer
 
@@ -39,11 +38,7 @@ TITLE = "Temamøte: Litteratur og kultur"
 
 @pytest.fixture
 def folder(project: Path) -> Path:
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def spawn(folder: Path, env: dict[str, str], *args: str) -> pexpect.spawn:
