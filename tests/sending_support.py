@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import sys
 from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
+import pexpect
 from sqlalchemy import select
 
 from inviter.config import Settings, load_settings
@@ -154,3 +157,15 @@ def prepare_folder(project: Path) -> Path:
     add_contacts(db)
     db.close()
     return project
+
+
+def at_a_terminal(folder: Path, env: dict[str, str], *args: str) -> pexpect.spawn:
+    """Run ``inviter ARGS`` at a pseudo-terminal, as staff do: questions are asked there."""
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "inviter", *args],
+        cwd=str(folder),
+        env={**os.environ, **env},
+        encoding="utf-8",
+        timeout=60,
+    )

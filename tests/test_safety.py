@@ -4,8 +4,6 @@ line against aiosmtpd; a pseudo-terminal (pexpect) wherever a person is asked.""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pexpect
@@ -15,6 +13,7 @@ from inviter.store.models import CANCEL, REMINDER
 from tests.conftest import Invoke
 from tests.sending_support import (
     MEETING,
+    at_a_terminal,
     calendar_of,
     deliveries,
     meeting_state,
@@ -41,18 +40,6 @@ def folder(project: Path) -> Path:
     return prepare_folder(project)
 
 
-def spawn(folder: Path, env: dict[str, str], *args: str) -> pexpect.spawn:
-    """Run inviter at a pseudo-terminal, as staff do."""
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "inviter", *args],
-        cwd=str(folder),
-        env={**os.environ, **env},
-        encoding="utf-8",
-        timeout=60,
-    )
-
-
 def finish(child: pexpect.spawn) -> tuple[int, str]:
     child.expect(pexpect.EOF)
     output = str(child.before)
@@ -73,7 +60,7 @@ def test_cancel_at_a_terminal_asks_first(
     with SmtpServer(handler) as server:
         env = smtp_env(server)
         sent_everyone(invoke, env)
-        child = spawn(folder, env, "cancel", "--meeting", MEETING)
+        child = at_a_terminal(folder, env, "cancel", "--meeting", MEETING)
         child.expect(
             rf"Cancel «{TITLE}» for 5 people\? It leaves their calendars "
             r"\(through 127\.0\.0\.1\)\. \[y/N\]: "
@@ -95,7 +82,9 @@ def test_uninviting_one_asks_in_its_own_words(folder: Path, invoke: Invoke) -> N
     with SmtpServer(RecordingHandler()) as server:
         env = smtp_env(server)
         sent_everyone(invoke, env)
-        child = spawn(folder, env, "cancel", "--meeting", MEETING, "--to", "per@example.org")
+        child = at_a_terminal(
+            folder, env, "cancel", "--meeting", MEETING, "--to", "per@example.org"
+        )
         child.expect(
             rf"Withdraw the invitation to «{TITLE}» from 1 person \(the meeting goes ahead\)\? "
         )
@@ -138,7 +127,7 @@ def test_the_outbox_never_asks(folder: Path, invoke: Invoke) -> None:
 def test_send_over_smtp_asks_at_a_terminal_and_no_sends_nothing(folder: Path) -> None:
     handler = RecordingHandler()
     with SmtpServer(handler) as server:
-        child = spawn(folder, smtp_env(server), "send", "--meeting", MEETING)
+        child = at_a_terminal(folder, smtp_env(server), "send", "--meeting", MEETING)
         child.expect(rf"Send the invitation to «{TITLE}» to 5 people \(through 127\.0\.0\.1\)\? ")
         child.sendline("")  # Enter: the default is no
         status, output = finish(child)

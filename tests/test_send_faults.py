@@ -7,9 +7,7 @@ and a database that refuses to record while mail is leaving.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pexpect
@@ -23,6 +21,7 @@ from .sending_support import (
     AUDIENCE,
     MEETING,
     add_contacts,
+    at_a_terminal,
     deliveries,
     open_db,
     smtp_env,
@@ -71,25 +70,13 @@ def test_a_server_that_drops_after_every_data_gets_two_copies_and_no_more(
     assert len({m.message_id for m in handler.to(AILE)}) == 1  # the same message every time
 
 
-def _spawn(folder: Path, env: dict[str, str], *args: str) -> pexpect.spawn:
-    """Run inviter at a pseudo-terminal, as staff do."""
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "inviter", *args],
-        cwd=str(folder),
-        env={**os.environ, **env},
-        encoding="utf-8",
-        timeout=60,
-    )
-
-
 @pytest.mark.parametrize(("answer", "resent"), [("n", 0), ("y", 1)])
 def test_at_a_terminal_a_resend_is_asked_first(folder: Path, answer: str, resent: int) -> None:
     handler = RecordingHandler()
     handler.drop_after_data(AILE, times=2)  # uncertain after the first run, then answered
     with SmtpServer(handler) as server:
         env = smtp_env(server)
-        first = _spawn(folder, env, "send", "--meeting", MEETING)
+        first = at_a_terminal(folder, env, "send", "--meeting", MEETING)
         first.expect(
             r"Send the invitation to «.+» to 5 people \(through 127\.0\.0\.1\)\? \[y/N\]: "
         )
@@ -99,7 +86,7 @@ def test_at_a_terminal_a_resend_is_asked_first(folder: Path, answer: str, resent
         assert first.exitstatus == 1
         assert len(handler.to(AILE)) == 2
 
-        rerun = _spawn(folder, env, "send", "--meeting", MEETING)
+        rerun = at_a_terminal(folder, env, "send", "--meeting", MEETING)
         rerun.expect(f"1 may have this invitation already .*: {AILE}")
         rerun.expect(r"Send it to them again\? \[y/N\]: ")
         rerun.sendline(answer)
