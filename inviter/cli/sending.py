@@ -214,6 +214,34 @@ def _sending(
         )
 
 
+def _run_core(
+    app: AppContext,
+    core: Callable[..., Awaitable[SendReport]],
+    slug: str,
+    label: str,
+    *,
+    dry_run: bool,
+    confirm: Confirm | None,
+    **options: Any,
+) -> None:
+    """Run cancel, remind or reinstate's core function the way every sending command runs."""
+    settings = app.settings
+    _sending(
+        lambda view, stop: core(
+            settings,
+            app.db,
+            slug,
+            dry_run=dry_run,
+            password_prompt=None if dry_run else password_prompt(),
+            progress=view,
+            confirm=confirm,
+            stop=stop,
+            **options,
+        ),
+        label,
+    )
+
+
 @click.command("send")
 @meeting_option()
 @click.option(
@@ -334,22 +362,8 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: 
     """
     from inviter.deliver.sending import cancel_meeting
 
-    settings = app.settings
-    confirm = _confirmer(settings, slug, yes=yes, required=True, uninviting=bool(to))
-    _sending(
-        lambda view, stop: cancel_meeting(
-            settings,
-            app.db,
-            slug,
-            to=to,
-            dry_run=dry_run,
-            password_prompt=None if dry_run else password_prompt(),
-            progress=view,
-            confirm=confirm,
-            stop=stop,
-        ),
-        "Cancelling",
-    )
+    confirm = _confirmer(app.settings, slug, yes=yes, required=True, uninviting=bool(to))
+    _run_core(app, cancel_meeting, slug, "Cancelling", dry_run=dry_run, confirm=confirm, to=to)
 
 
 @click.command("remind")
@@ -380,22 +394,9 @@ def remind(
     """
     from inviter.deliver.sending import remind_meeting
 
-    settings = app.settings
-    confirm = _confirmer(settings, slug, yes=yes, required=True)
-    _sending(
-        lambda view, stop: remind_meeting(
-            settings,
-            app.db,
-            slug,
-            to=to,
-            dry_run=dry_run,
-            force=force,
-            password_prompt=None if dry_run else password_prompt(),
-            progress=view,
-            confirm=confirm,
-            stop=stop,
-        ),
-        "Reminding",
+    confirm = _confirmer(app.settings, slug, yes=yes, required=True)
+    _run_core(
+        app, remind_meeting, slug, "Reminding", dry_run=dry_run, confirm=confirm, to=to, force=force
     )
 
 
@@ -421,19 +422,7 @@ def reinstate(app: AppContext, slug: str, dry_run: bool, yes: bool, force: bool)
     """
     from inviter.deliver.sending import reinstate_meeting
 
-    settings = app.settings
-    confirm = _confirmer(settings, slug, yes=yes, required=True, reinstating=True)
-    _sending(
-        lambda view, stop: reinstate_meeting(
-            settings,
-            app.db,
-            slug,
-            dry_run=dry_run,
-            force=force,
-            password_prompt=None if dry_run else password_prompt(),
-            progress=view,
-            confirm=confirm,
-            stop=stop,
-        ),
-        "Reinstating",
+    confirm = _confirmer(app.settings, slug, yes=yes, required=True, reinstating=True)
+    _run_core(
+        app, reinstate_meeting, slug, "Reinstating", dry_run=dry_run, confirm=confirm, force=force
     )
