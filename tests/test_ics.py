@@ -12,13 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inviter.compose.calendar import (
-    build_cancel,
-    build_request,
-    quote_cn,
-    serialize,
-    timezone_rules,
-)
+from inviter.compose.calendar import build_cancel, build_request, quote_cn, serialize
+from inviter.compose.timezones import timezone_rules
 from inviter.domain import Meeting
 from inviter.errors import InputError
 from tests.invitations_support import (
