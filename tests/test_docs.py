@@ -30,6 +30,8 @@ def test_the_spec_commands_all_exist() -> None:
         "contacts import", "contacts list", "contacts add", "contacts remove",
         "contacts export", "meetings list", "preview", "send", "cancel", "remind",
         "rsvp import", "rsvp fetch", "rsvp set", "status", "attendance", "report",
+        # second edition
+        "init", "login", "logout", "check", "reinstate", "calendar",
     }  # fmt: skip
 
 

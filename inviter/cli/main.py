@@ -8,7 +8,13 @@ from inviter import __version__
 from inviter.cli.contacts import contacts_group
 from inviter.cli.options import AppContext, InviterGroup
 from inviter.cli.replies import rsvp_group
-from inviter.cli.reports import attendance, meetings_group, report, show_status
+from inviter.cli.reports import (
+    attendance,
+    meetings_group,
+    programme_calendar,
+    report,
+    show_status,
+)
 from inviter.cli.season import check, init, login, logout
 from inviter.cli.sending import cancel, preview, reinstate, remind, send
 
@@ -47,6 +53,7 @@ for command in (
     meetings_group,
     attendance,
     report,
+    programme_calendar,
     contacts_group,
     rsvp_group,
     show_status,

@@ -142,3 +142,22 @@ def report(app: AppContext, output: Path | None) -> None:
     from inviter.reports.programme_report import overview_document
 
     emit(overview_document(app.settings, app.db), output)
+
+
+@click.command("calendar")
+@output_option("Write the calendar to this file (default: standard output).")
+@pass_app
+def programme_calendar(app: AppContext, output: Path | None) -> None:
+    """Write every meeting as one calendar file, for the organizer's own calendar.
+
+    Import it in Outlook, Google or Apple Calendar: the meetings carry the identity their
+    invitations carry, so the season shows once, and a later import updates the same
+    entries. Cancelled meetings show as cancelled.
+
+    \b
+    Example:
+      inviter calendar -o program.ics
+    """
+    from inviter.reports.programme_calendar import programme_calendar as write
+
+    emit(write(app.settings, app.db), output)

@@ -50,5 +50,17 @@ process.stdout.write(
     organizer: person(vevent.getFirstProperty("organizer")),
     attendees: vevent.getAllProperties("attendee").map(person),
     alarms: vevent.getAllSubcomponents("valarm").length,
+    all: vevents.map((one) => {
+      const each = new ICAL.Event(one);
+      return {
+        uid: each.uid,
+        sequence: each.sequence,
+        summary: each.summary,
+        status: one.getFirstPropertyValue("status"),
+        start: utc(each.startDate),
+        end: utc(each.endDate),
+        attendees: one.getAllProperties("attendee").length,
+      };
+    }),
   }) + "\n",
 );
