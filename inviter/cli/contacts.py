@@ -178,3 +178,31 @@ def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -
         return
     count = export_contacts_file(app.db, output, excel=excel)
     click.echo(f"Wrote {plural(count, 'contact')} to {output}")
+
+
+@contacts_group.command("show")
+@click.argument("email")
+@json_option("Print the JSON object instead.")
+@pass_app
+def show_contact_command(app: AppContext, email: str, as_json: bool) -> None:
+    """Show one person's history: meetings, messages sent, answers, bounces, guests.
+
+    Every meeting whose audience they are in or that sent them anything, with what was
+    sent and when (and the server's answer where it failed or bounced), each answer with
+    its time and comment, and the forwarded guests who answered through their invitation.
+
+    \b
+    Example:
+      inviter contacts show kari.nordmann@example.org
+      inviter contacts show kari.nordmann@example.org --json
+    """
+    from zoneinfo import ZoneInfo
+
+    from inviter.reports.person import history_document, history_text, person_history
+
+    history = person_history(app.settings, app.db, email)
+    if as_json:
+        print_json(history_document(history))
+        return
+    oslo = ZoneInfo("Europe/Oslo")  # times for people in Troms, on their clock
+    click.echo(history_text(history, stamp=lambda t: f"{t.astimezone(oslo):%Y-%m-%d %H:%M}"))
