@@ -10,6 +10,7 @@ import click
 from inviter.cli.options import (
     AppContext,
     InviterGroup,
+    complete_email,
     is_terminal,
     json_option,
     output_option,
@@ -138,7 +139,7 @@ def add_contact_command(app: AppContext, /, update: bool, **fields: str | None) 
 
 
 @contacts_group.command("remove")
-@click.argument("email")
+@click.argument("email", shell_complete=complete_email)
 @pass_app
 def remove_contact_command(app: AppContext, email: str) -> None:
     """Remove one contact, by e-mail address.
@@ -181,7 +182,7 @@ def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -
 
 
 @contacts_group.command("show")
-@click.argument("email")
+@click.argument("email", shell_complete=complete_email)
 @json_option("Print the JSON object instead.")
 @pass_app
 def show_contact_command(app: AppContext, email: str, as_json: bool) -> None:

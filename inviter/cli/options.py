@@ -103,9 +103,61 @@ class InviterGroup(click.Group):
 # ---------------------------------------------------------------- options shared by commands
 
 
+def _settings_for_completion(ctx: click.Context) -> Settings | None:
+    """The settings, for completing a word; None when they cannot be read (no error shown:
+    a shell completing a word must get words or nothing)."""
+    from inviter.config import find_config, load_settings
+    from inviter.errors import InviterError
+
+    root = ctx.find_root()
+    try:
+        path = find_config(root.params.get("config"), os.environ)
+        return load_settings(path, db=root.params.get("db_url"))
+    except InviterError:
+        return None
+
+
+def complete_meeting(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The slugs of inviter.toml that start with what was typed (shell completion)."""
+    settings = _settings_for_completion(ctx)
+    if settings is None:
+        return []
+    return [m.slug for m in settings.meetings if m.slug.startswith(incomplete)]
+
+
+def complete_email(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The contacts' addresses that start with what was typed (shell completion)."""
+    from sqlalchemy import select
+
+    from inviter.errors import InviterError
+    from inviter.store.database import Database
+    from inviter.store.models import Contact
+
+    settings = _settings_for_completion(ctx)
+    if settings is None:
+        return []
+    try:
+        db = Database(settings.database_url)
+    except InviterError:
+        return []
+    try:
+        with db.reading() as session:
+            query = select(Contact.email).where(Contact.email.startswith(incomplete.lower()))
+            return list(session.scalars(query.order_by(Contact.email).limit(200)))
+    finally:
+        db.close()
+
+
 def meeting_option(help_text: str = "The meeting's slug.") -> Callable[[F], F]:
-    """``--meeting SLUG``, required, passed as ``slug``."""
-    return click.option("--meeting", "slug", required=True, metavar="SLUG", help=help_text)
+    """``--meeting SLUG``, required, passed as ``slug``; the shell completes it."""
+    return click.option(
+        "--meeting",
+        "slug",
+        required=True,
+        metavar="SLUG",
+        help=help_text,
+        shell_complete=complete_meeting,
+    )
 
 
 def json_option(help_text: str = "Print JSON instead of a table.") -> Callable[[F], F]:
@@ -131,8 +183,10 @@ def output_option(
 
 
 def to_option(help_text: str) -> Callable[[F], F]:
-    """``--to EMAIL``, repeatable, passed as ``to``."""
-    return click.option("--to", "to", multiple=True, metavar="EMAIL", help=help_text)
+    """``--to EMAIL``, repeatable, passed as ``to``; the shell completes it."""
+    return click.option(
+        "--to", "to", multiple=True, metavar="EMAIL", help=help_text, shell_complete=complete_email
+    )
 
 
 # ---------------------------------------------------------------- output

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inviter.cli.options import AppContext, InviterGroup, meeting_option, pass_app, password_prompt
+from inviter.cli.options import (
+    AppContext,
+    InviterGroup,
+    complete_email,
+    meeting_option,
+    pass_app,
+    password_prompt,
+)
 from inviter.errors import PartialFailure
 
 if TYPE_CHECKING:
@@ -76,7 +83,7 @@ def fetch_rsvp(app: AppContext) -> None:
 @rsvp_group.command("set")
 @meeting_option("The meeting.")
 @click.option("--note", default="", metavar="TEXT", help="What they said, for the record.")
-@click.argument("email")
+@click.argument("email", shell_complete=complete_email)
 @click.argument("answer", type=click.Choice(["yes", "no", "maybe", "ja", "nei", "kanskje"]))
 @pass_app
 def set_rsvp(app: AppContext, slug: str, note: str, email: str, answer: str) -> None:
