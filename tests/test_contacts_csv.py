@@ -541,3 +541,36 @@ def test_sami_letters_lost_by_excel_are_refused_naming_the_rows(
         "'CSV UTF-8 (kommadelt)' and import it again\n"
     )
     assert json.loads(invoke("contacts", "list", "--json").stdout) == []  # nothing imported
+
+
+def test_every_bad_row_is_named_at_once(project: Path, invoke: Invoke) -> None:
+    # Issue 18: staff fix a file in one go, not a row per attempt.
+    rows = [
+        "Kari Nordmann,kari@example.org,biblioteksjef,Tromsø",
+        "Ola,ola@,biblioteksjef,Tromsø",
+        "Per,per@example.org,biblioteksjef,Atlantis",
+        "Kari igjen,KARI@example.org,partner,Tromsø",
+    ]
+    path = project / "lister.csv"
+    path.write_text("name,email,role,municipality\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = invoke("contacts", "import", str(path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Error: {path}: 3 rows cannot be imported; nothing was imported:"
+    assert [line.split(": ")[1] for line in lines[1:]] == ["line 3", "line 4", "line 5"]
+    assert "is the same address as 'kari@example.org' on line 2" in lines[3]
+    assert emails(project) == []  # nothing of it: the good row neither
+
+
+def test_at_most_fifty_bad_rows_are_named(project: Path, invoke: Invoke) -> None:
+    path = project / "lister.csv"
+    bad = "\n".join(f"Person {n},person{n}@,biblioteksjef,Tromsø" for n in range(80))
+    path.write_text("name,email,role,municipality\n" + bad + "\n", encoding="utf-8")
+    result = invoke("contacts", "import", str(path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        f"Error: {path}: 50 rows cannot be imported (the first 50; the reading stopped there); "
+        "nothing was imported:"
+    )
+    assert len(lines) == 51

@@ -91,10 +91,20 @@ def _is_vcard(path: Path) -> bool:
         return False
 
 
+# A file with many bad rows (a wrong column, a whole export in another format) is reported row
+# by row up to this many, so staff fix them in one go; past it the reading stops.
+MAX_REPORTED = 50
+
+
 def iter_contact_file(
     path: Path, *, defaults: Mapping[str, str] | None = None
 ) -> Iterator[ContactFields]:
-    """Read and check the contacts of one file as they come; ContactError at the first bad one.
+    """Read and check the contacts of one file as they come; ContactError when any is bad.
+
+    A bad row does not stop the reading: every bad row of the file, up to MAX_REPORTED, is
+    named in the one ContactError raised at the end (one line each), and the caller's
+    transaction, which holds the good rows written so far, is rolled back. A file that cannot
+    be read as CSV or vCard at all stops at once.
 
     Only the addresses seen are kept (for the "same address twice" check), so memory does not
     grow with the rest of each row: a 1,000,000-row CSV took 2.9 GB when read whole.
@@ -102,16 +112,43 @@ def iter_contact_file(
     where = str(path)
     reader = read_vcards if _is_vcard(path) else read_csv
     seen: dict[str, tuple[int, str]] = {}
-    for raw in reader(path, where, defaults=defaults):
-        contact = validate_contact(raw, where, defaults=defaults)
-        earlier = seen.get(contact.email)
-        if earlier is not None:
-            raise ContactError(
-                f"{where}: line {raw.line_of('email')}: email: {show(raw.values['email'].strip())} "
-                f"is the same address as {show(earlier[1])} on line {earlier[0]}; keep one of them"
-            )
+    problems: list[str] = []
+    rows = reader(path, where, defaults=defaults)
+    while True:
+        try:
+            raw = next(rows)
+        except StopIteration:
+            break
+        except ContactError:
+            # The file's own check at its end (letters lost to '?'): the rows named already
+            # come first; it is said again, if it still holds, once they are put right.
+            if not problems:
+                raise
+            break
+        try:
+            contact = validate_contact(raw, where, defaults=defaults)
+            earlier = seen.get(contact.email)
+            if earlier is not None:
+                raise ContactError(
+                    f"{where}: line {raw.line_of('email')}: email: "
+                    f"{show(raw.values['email'].strip())} is the same address as "
+                    f"{show(earlier[1])} on line {earlier[0]}; keep one of them"
+                )
+        except ContactError as exc:
+            problems.append(str(exc))
+            if len(problems) >= MAX_REPORTED:
+                break
+            continue
         seen[contact.email] = (raw.line_of("email"), raw.values["email"].strip())
         yield contact
+    if len(problems) == 1:
+        raise ContactError(problems[0])
+    if problems:
+        more = " (the first 50; the reading stopped there)" if len(problems) >= MAX_REPORTED else ""
+        raise ContactError(
+            f"{where}: {len(problems)} rows cannot be imported{more}; nothing was imported:\n"
+            + "\n".join(f"  {problem}" for problem in problems)
+        )
 
 
 def import_contacts(
