@@ -72,7 +72,7 @@ def show_status(app: AppContext, slug: str, as_json: bool) -> None:
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
-    help="csv, html, md or json (default: the -o file's suffix, else a table).",
+    help="csv, html, md, json or xlsx (default: the -o file's suffix, else a table).",
 )
 @click.option("--include-tentative", is_flag=True, help="List those who answered Tentative too.")
 @click.option(

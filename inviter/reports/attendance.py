@@ -25,6 +25,7 @@ from inviter.reports.formats import FORMATS, choose_format
 from inviter.reports.pages import generated_stamp, render
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.reports.terminal import meeting_span, render_table
+from inviter.reports.workbook import workbook
 from inviter.store.database import Database
 from inviter.text import one_line
 
@@ -190,6 +191,43 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
     return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
 
 
+# The workbook's columns: the CSV's, with headings staff read, and widths in characters.
+_XLSX_COLUMNS = (
+    ("Navn", 28),
+    ("Tittel", 22),
+    ("Organisasjon", 30),
+    ("Kommune", 26),
+    ("Region", 16),
+    ("Rolle", 16),
+    ("E-post", 36),
+    ("Svar", 14),
+    ("Videresendt", 12),
+)
+_XLSX_ANSWERS = {"accepted": "deltar", "tentative": "foreløpig"}
+
+
+def attendance_xlsx(attendance: Attendance) -> bytes:
+    """Return the list as an Excel workbook: every cell text, nothing a formula."""
+    rows = []
+    for a in attendance.attendees:
+        answer = _XLSX_ANSWERS.get(a.rsvp, a.rsvp)
+        values = [
+            a.name,
+            a.title,
+            a.organization,
+            a.municipality,
+            region_label(a.region),
+            a.role,
+            a.email,
+            f"{answer} (tidligere versjon)" if a.earlier else answer,
+            "ja" if a.forwarded else "",
+        ]
+        rows.append([clean(value) for value in values])
+    return workbook(
+        "Deltakere", _XLSX_COLUMNS, rows, header=f"Deltakerliste: {attendance.meeting.title}"
+    )
+
+
 def attendance_json(attendance: Attendance) -> bytes:
     """Return the SPEC's JSON list; ``rsvp`` is added only when tentative ones are listed."""
     items = []
@@ -320,6 +358,8 @@ def attendance_document(
         return attendance_json(attendance)
     if fmt == "md":
         return attendance_markdown(attendance)
+    if fmt == "xlsx":
+        return attendance_xlsx(attendance)
     if fmt == "html":
         page = render_attendance_page(attendance, generated_at=generated_at or datetime.now(UTC))
         return page.encode()

@@ -7,12 +7,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FORMATS = ("csv", "html", "md", "json")
-SUFFIX_FORMATS = {".csv": "csv", ".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
+from inviter.errors import InputError
+
+FORMATS = ("csv", "html", "md", "json", "xlsx")
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".json": "json",
+    ".xlsx": "xlsx",
+}
 
 
 def choose_format(fmt: str | None, output: Path | None) -> str | None:
-    """Return the format asked for, else the one the output file's suffix names, else None."""
+    """Return the format asked for, else the one the output file's suffix names, else None
+    (a table); a suffix no format has is an error: "liste.xls" must not get a text table."""
     if fmt:
         return fmt
-    return SUFFIX_FORMATS.get(output.suffix.lower()) if output else None
+    if output is None or not output.suffix:
+        return None
+    found = SUFFIX_FORMATS.get(output.suffix.lower())
+    if found is None:
+        known = ", ".join(SUFFIX_FORMATS)
+        raise InputError(
+            f"{output}: no list is written as '{output.suffix}'; name the file {known}, "
+            "or give --format"
+        )
+    return found
