@@ -14,7 +14,7 @@ from inviter.compose.templates import MeetingView, Templates, paragraphs, tidy_t
 from inviter.config import load_settings
 from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import TemplateError
-from inviter.locale.dates import format_dates, format_when
+from inviter.locale.dates import format_dates, format_when, number_word
 from tests.conftest import Invoke
 from tests.invitations_support import (
     BIBLIOTEKSJEFMOTE,
@@ -167,7 +167,7 @@ def test_two_day_meeting_says_one_calendar_entry() -> None:
         BIBLIOTEKSJEFMOTE, ORGANIZER, ANN, kind="request"
     )
     assert "Tid: tirsdag 11. oktober kl. 10.00 – onsdag 12. oktober 2022 kl. 15.00" in rendered.text
-    assert "Møtet går over 2 dager og ligger som én avtale i kalenderen din." in rendered.text
+    assert "Møtet går over to dager og ligger som én avtale i kalenderen din." in rendered.text
     assert (
         rendered.subject == "Invitasjon: Biblioteksjefmøtet for Troms fylke – 11.–12. oktober 2022"
     )
@@ -426,3 +426,28 @@ def test_a_template_cannot_reach_python_internals(project: Path, invoke: Invoke)
         assert "unsafe" in line
     assert not marker.exists()
     assert not (project / "outbox").exists()
+
+
+@pytest.mark.parametrize(
+    ("number", "language", "written"),
+    [(1, "nb", "én"), (2, "nb", "to"), (7, "nb", "sju"), (12, "nb", "tolv"), (13, "nb", "13"),
+     (2, "en", "two"), (20, "en", "20")],
+)  # fmt: skip
+def test_small_numbers_are_written_in_letters(number: int, language: str, written: str) -> None:
+    assert number_word(number, language) == written
+
+
+def test_the_shipped_invitations_read_as_norwegian_is_written() -> None:
+    # Issue 18: the regional invitation asks once to forward it, and a place not yet known
+    # reads "Sted: Kunngjøres senere", not "Sted: Sted kunngjøres senere".
+    settings = load_settings(ROOT / "inviter.toml", env={})
+    templates = Templates(ROOT / "templates")
+    regional = templates.render(
+        settings.meeting("regionmote-nord-troms"), settings.organizer, ANN, kind="request"
+    )
+    assert regional.text.count("videresend") == 1
+    heads = templates.render(
+        settings.meeting("biblioteksjefmote-2022"), settings.organizer, ANN, kind="request"
+    )
+    assert "Sted: Kunngjøres senere" in heads.text
+    assert "Sted: Sted" not in heads.text

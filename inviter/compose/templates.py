@@ -23,7 +23,13 @@ from markupsafe import Markup, escape
 from inviter.addresses import unsafe_reason
 from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import TemplateError
-from inviter.locale.dates import format_date, format_dates, format_time, format_when
+from inviter.locale.dates import (
+    format_date,
+    format_dates,
+    format_time,
+    format_when,
+    number_word,
+)
 from inviter.store.versions import changed_fields, details_of
 from inviter.text import with_lines
 
@@ -66,6 +72,7 @@ class MeetingView:
     start_time: str
     end_time: str
     days: int
+    days_word: str  # the days in letters, as running text writes them: "to" (dager)
 
     @classmethod
     def of(cls, meeting: Meeting, language: str) -> MeetingView:
@@ -87,6 +94,7 @@ class MeetingView:
             start_time=format_time(start, language),
             end_time=format_time(end, language),
             days=(end.date() - start.date()).days + 1,
+            days_word=number_word((end.date() - start.date()).days + 1, language),
         )
 
 

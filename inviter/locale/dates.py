@@ -103,3 +103,18 @@ def format_dates(start: date, end: date, language: str = "nb") -> str:
         return f"{day}–{format_date(end, lang, weekday=False)}"
     first = format_date(start, lang, weekday=False, year=start.year != end.year)
     return f"{first} – {format_date(end, lang, weekday=False)}"
+
+
+# Språkrådet: whole numbers up to twelve are written in letters in running text ("to dager").
+_NUMBER_WORDS = {
+    "nb": ("null", "én", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni", "ti", "elleve",
+           "tolv"),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+           "eleven", "twelve"),
+}  # fmt: skip
+
+
+def number_word(number: int, language: str = "nb") -> str:
+    """Return a count as running text writes it: in letters up to twelve, else in digits."""
+    words = _NUMBER_WORDS[_language(language)]
+    return words[number] if 0 <= number < len(words) else str(number)
