@@ -138,7 +138,7 @@ def test_every_shipped_meeting_checks_and_renders(meeting: Meeting) -> None:
     assert templates.languages(meeting.template) == ["nb", "en"]
     nb = templates.render(meeting, ORGANIZER, ANN, kind="request")
     view = MeetingView.of(meeting, "nb")
-    assert nb.subject == f"Invitasjon: {meeting.title} – {view.dates}"
+    assert nb.subject == f"Invitasjon til {meeting.title}, {view.dates}"
     assert f"Tid: {view.when}" in nb.text
     assert meeting.description.strip().split("\n")[0] in nb.text
     assert "Godta" in nb.text
@@ -154,7 +154,7 @@ def test_every_shipped_meeting_checks_and_renders(meeting: Meeting) -> None:
     en = templates.render(
         meeting, ORGANIZER, dataclasses.replace(ANN, language="en"), kind="request"
     )
-    assert en.subject.startswith("Invitation: ")
+    assert en.subject.startswith("Invitation to ")
     assert "Accept" in en.text
     assert "Decline" in en.text
     assert ("forward this invitation to your leader" in en.text) == (
@@ -169,7 +169,8 @@ def test_two_day_meeting_says_one_calendar_entry() -> None:
     assert "Tid: tirsdag 11. oktober kl. 10.00 – onsdag 12. oktober 2022 kl. 15.00" in rendered.text
     assert "Møtet går over to dager og ligger som én avtale i kalenderen din." in rendered.text
     assert (
-        rendered.subject == "Invitasjon: Biblioteksjefmøtet for Troms fylke – 11.–12. oktober 2022"
+        rendered.subject
+        == "Invitasjon til Biblioteksjefmøtet for Troms fylke, 11.–12. oktober 2022"
     )
 
 
@@ -207,11 +208,11 @@ def test_full_plain_text_of_a_winter_theme_meeting() -> None:
         (
             "request",
             1,
-            "Oppdatert invitasjon: ",
+            "Oppdatert invitasjon til ",
             "Invitasjonen til «Temamøte: Litteratur og kultur» er endret.",
         ),
-        ("reminder", 0, "Påminnelse: ", "Vi minner om invitasjonen"),
-        ("cancel", 1, "Avlyst: ", "er dessverre avlyst."),
+        ("reminder", 0, "Påminnelse om ", "Vi minner om invitasjonen"),
+        ("cancel", 1, "Avlysning av ", "er dessverre avlyst."),
     ],
 )
 def test_update_reminder_and_cancel_wording(
@@ -229,7 +230,7 @@ def test_subject_and_text_are_not_html_escaped_but_html_is() -> None:
     meeting = dataclasses.replace(TEMAMOTE_TROMSO, title='Bøker & <film> "nå"')
     recipient = Recipient(email="a@example.org", name="Ann <b>&</b>")
     rendered = Templates(ROOT / "templates").render(meeting, ORGANIZER, recipient, kind="request")
-    assert rendered.subject == 'Invitasjon: Bøker & <film> "nå" – 9. november 2022'
+    assert rendered.subject == 'Invitasjon til Bøker & <film> "nå", 9. november 2022'
     assert '«Bøker & <film> "nå"»' in rendered.text
     assert "Hei Ann <b>&</b>," in rendered.text
     assert "Bøker &amp; &lt;film&gt; &#34;nå&#34;" in rendered.html
@@ -371,14 +372,14 @@ def test_own_set_with_one_file_uses_base_for_the_rest(templates_copy: Path) -> N
     assert rendered.text == (
         "Hei Ann Lie! Temamøte: Litteratur og kultur er onsdag 9. november 2022 kl. 10.00–15.00.\n"
     )
-    assert rendered.subject.startswith("Invitasjon: ")
+    assert rendered.subject.startswith("Invitasjon til ")
     assert '<html lang="nb">' in rendered.html
 
 
 def test_language_field_cannot_reach_outside_the_set(templates_copy: Path) -> None:
     hostile = dataclasses.replace(ANN, language="../_base")
     rendered = Templates(templates_copy).render(TEMAMOTE_TROMSO, ORGANIZER, hostile, kind="request")
-    assert rendered.subject.startswith("Invitasjon: ")
+    assert rendered.subject.startswith("Invitasjon til ")
 
 
 def test_readme_documents_every_variable() -> None:
