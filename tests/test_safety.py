@@ -246,3 +246,29 @@ def test_uninviting_says_the_meeting_goes_ahead(folder: Path, invoke: Invoke) ->
     assert invoke("cancel", "--meeting", MEETING).exit_code == 0
     per = parse(_outbox_messages(folder)["per@example.org"])
     assert str(per["Subject"]).startswith(f"Avlysning av {TITLE}, ")
+
+
+def test_remind_and_reinstate_ask_at_a_terminal(folder: Path, invoke: Invoke) -> None:
+    handler = RecordingHandler()
+    with SmtpServer(handler) as server:
+        env = smtp_env(server)
+        sent_everyone(invoke, env)
+        child = at_a_terminal(folder, env, "remind", "--meeting", MEETING)
+        child.expect(
+            rf"Remind 5 people who have not answered «{TITLE}» \(through 127\.0\.0\.1\)\? "
+        )
+        child.sendline("y")
+        status, output = finish(child)
+        assert status == 0, output
+        assert len(handler.messages) == 10
+        assert invoke("cancel", "--meeting", MEETING, "--yes", env=env).exit_code == 0
+        child = at_a_terminal(folder, env, "reinstate", "--meeting", MEETING)
+        child.expect(rf"Reinstate «{TITLE}»: invite 5 people again \(through 127\.0\.0\.1\)\? ")
+        child.sendline("n")
+        status, output = finish(child)
+        assert status == 0, output
+        assert "not confirmed: nothing sent, nothing recorded" in output
+        assert len(handler.messages) == 15  # the invitations, reminders and cancellations
+    state = meeting_state(open_db(folder))
+    assert state is not None
+    assert state.cancelled  # still: the reinstatement was not confirmed
