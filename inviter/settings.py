@@ -9,7 +9,6 @@ must exist) needs checks of their own in config.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -233,11 +232,6 @@ def section(name: str) -> dict[str, Setting]:
 def default(section_name: str, key: str) -> Any:
     """Return a key's default: the dataclasses of config.py take theirs from here."""
     return section(section_name)[key].default
-
-
-def sections() -> Iterator[str]:
-    """Yield the section names in the table's order."""
-    yield from dict.fromkeys(s.section for s in SETTINGS)
 
 
 def _shown(value: Any) -> str:

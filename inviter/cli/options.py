@@ -204,7 +204,7 @@ def is_terminal() -> bool:
 
 def emit(data: bytes, output: Path | None) -> None:
     """Write a document to the -o file (and say so on stderr), else to stdout as bytes."""
-    from inviter.reports.attendance import write_document
+    from inviter.reports.formats import write_document  # light: no SQLAlchemy for -o
 
     if output is None:
         click.echo(data, nl=False)

@@ -368,16 +368,6 @@ def attendance_document(
     raise InputError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
 
 
-def write_document(path: Path, data: bytes) -> None:
-    """Write a document to a file; an error names the file and what to do."""
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot write: {exc.strerror or exc}; choose another -o file"
-        ) from exc
-
-
 Group = tuple[str, int, int, list[tuple[int, Attendee]]]
 
 

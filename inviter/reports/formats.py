@@ -1,4 +1,5 @@
-"""The formats lists and pages are written in, and how an output file's suffix names one.
+"""The formats lists and pages are written in, how an output file's suffix names one, and the
+writing of such a file.
 
 Apart from the writers, so that the command line can offer the choices without loading them.
 """
@@ -35,3 +36,13 @@ def choose_format(fmt: str | None, output: Path | None) -> str | None:
             "or give --format"
         )
     return found
+
+
+def write_document(path: Path, data: bytes) -> None:
+    """Write a document to a file; an error names the file and what to do."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot write: {exc.strerror or exc}; choose another -o file"
+        ) from exc
