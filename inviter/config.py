@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from inviter.addresses import normalize_email, unsafe_reason
 from inviter.domain import Audience, Meeting, Organizer
 from inviter.errors import ConfigError, InputError
-from inviter.settings import ENV_SECTIONS, Setting, default, section
+from inviter.settings import CONFIG_NAME, ENV_SECTIONS, Setting, default, section
+from inviter.translation import LANGUAGES
 
-CONFIG_NAME = "inviter.toml"
 SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 SLUG_MAX = 100  # models.MeetingState.slug is VARCHAR(100), which PostgreSQL enforces
 
@@ -149,15 +149,6 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
 
 
-def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
-    """Return the config path: ``--config``, else ``INVITER_CONFIG``, else ./inviter.toml."""
-    if explicit:
-        return Path(explicit)
-    if env.get("INVITER_CONFIG"):
-        return Path(env["INVITER_CONFIG"])
-    return Path.cwd() / CONFIG_NAME
-
-
 def load_settings(
     config_path: Path,
     *,
@@ -268,7 +259,12 @@ class _Checker:
             email = normalize_email(self.text(where, "email", table["email"], required=True))
         except ValueError as exc:
             raise self.fail(where, f"email: {exc}") from None
-        return Organizer(name=name.replace('"', "”"), email=email)
+        language = self.text(where, "language", table.get("language", "nb"))
+        if language not in LANGUAGES:
+            raise self.fail(
+                where, f"language: must be one of {', '.join(LANGUAGES)}, not '{language}'"
+            )
+        return Organizer(name=name.replace('"', "”"), email=email, language=language)
 
     def section(self, name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any]:
         """Check one server section against its rows; return its values by key."""

@@ -18,6 +18,7 @@ class Organizer:
 
     name: str
     email: str
+    language: str = "nb"  # the language inviter speaks to staff (SPEC, "Language")
 
     @property
     def domain(self) -> str:

@@ -9,12 +9,16 @@ must exist) needs checks of their own in config.py.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 Value = bool | int | float | str | Path
+
+CONFIG_NAME = "inviter.toml"
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,16 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "The organizer's address: From of every message, where replies come.",
         required=True,
+    ),
+    Setting(
+        "organizer",
+        "language",
+        str,
+        "nb",
+        "The language inviter speaks to staff (terminal, help, errors, CSV, lists, report): nb "
+        "for Bokmål or en for English; --lang and INVITER_LANG override it for one run. "
+        "Invitations follow each contact's own language.",
+        choices=("nb", "en"),
     ),
     Setting(
         "send",
@@ -279,3 +293,12 @@ def reference() -> str:
 
 if __name__ == "__main__":
     print(reference(), end="")
+
+
+def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """Return the config path: ``--config``, else ``INVITER_CONFIG``, else ./inviter.toml."""
+    if explicit:
+        return Path(explicit)
+    if env.get("INVITER_CONFIG"):
+        return Path(env["INVITER_CONFIG"])
+    return Path.cwd() / CONFIG_NAME

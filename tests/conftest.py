@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from inviter.cli.main import cli
+from inviter.translation import use_language
 from tests.dovecot import Dovecot, find_dovecot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,12 +19,20 @@ DATA = Path(__file__).resolve().parent / "data"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's INVITER_* variables out of every test."""
+    """Keep the developer's INVITER_* variables out of every test, and speak English.
+
+    Most tests assert what the English msgids say (the same words in every run); the Bokmål
+    that staff see by default is tested on its own (tests/test_language.py), with
+    INVITER_LANG removed or set there. Child processes inherit the variable.
+    """
     import os
 
     for name in list(os.environ):
         if name.startswith("INVITER_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("INVITER_LANG", "en")
+    monkeypatch.setenv("LANGUAGE", "en")
+    use_language("en")
 
 
 @pytest.fixture

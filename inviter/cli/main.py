@@ -35,6 +35,14 @@ from inviter.cli.sending import cancel, preview, reinstate, remind, send
     metavar="PATH|URL",
     help="The database: a path or an SQLAlchemy URL (default: inviter.db beside the config).",
 )
+@click.option(
+    "--lang",
+    metavar="nb|en",
+    expose_value=False,
+    is_eager=True,
+    help="The language of this run: nb (Bokmål, the default) or en; also INVITER_LANG, or "
+    "[organizer] language in inviter.toml.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, db_url: str | None) -> None:
     """Invite the right people to a series of meetings and know who is coming.

@@ -8,10 +8,12 @@ Start-up (issue 19): nothing here imports SQLAlchemy, Jinja2 or icalendar at imp
 from __future__ import annotations
 
 import getpass
+import inspect
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from inviter.errors import ConfigError, InviterError
+from inviter.settings import find_config
+from inviter.translation import _, choose_language, use_language
 
 if TYPE_CHECKING:
     # Types only: importing these for real costs SQLAlchemy's import on every --help.
@@ -40,7 +44,7 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         """The checked settings of inviter.toml."""
-        from inviter.config import find_config, load_settings  # start-up: on first use
+        from inviter.config import load_settings  # start-up: on first use
 
         if self._settings is None:
             path = find_config(self.config, os.environ)
@@ -86,18 +90,91 @@ def _set_up_before(settings: Settings) -> bool:
         return False
 
 
-class InviterGroup(click.Group):
-    """A group that turns InviterError into its one-line message and exit status."""
+class TranslatedCommand(click.Command):
+    """A command whose help is shown in the language of the run.
+
+    Help texts (docstrings, ``help=``) are English msgids, kept as they are and translated
+    when the help is drawn, because they are made at import, before the language is chosen.
+    Click's own help of --help and --version is translated the same way.
+    """
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with _translated_help(self, ctx):
+            super().format_help(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        with _translated_help(self, None):
+            return super().get_short_help_str(limit)
+
+
+class InviterGroup(TranslatedCommand, click.Group):
+    """The root group: chooses the language before Click reads a word, and turns InviterError
+    into its one-line message and exit status."""
+
+    command_class = TranslatedCommand
+    group_class = type  # subgroups are InviterGroups too
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        config = _config_argument(argv) or os.environ.get("INVITER_CONFIG") or None
+        language, unknown = choose_language(argv, os.environ, find_config(config, {}))
+        use_language(language)
+        if unknown is not None:
+            click.echo(_("Error: {message}").format(message=unknown_language(unknown)), err=True)
+            sys.exit(2)
+        return super().main(argv, *rest, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InviterError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            click.echo(_("Interrupted."), err=True)
             ctx.exit(130)
+
+
+def unknown_language(asked: str) -> str:
+    """The error for a language inviter does not speak."""
+    return _("unknown language '{language}'; inviter speaks nb (Bokmål) and en (English)").format(
+        language=asked
+    )
+
+
+def _config_argument(argv: Sequence[str]) -> str | None:
+    """``--config PATH`` of the command line, read before Click parses it (for the language)."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--config" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--config="):
+            return arg.partition("=")[2]
+    return None
+
+
+@contextmanager
+def _translated_help(command: click.Command, ctx: click.Context | None) -> Iterator[None]:
+    """Show ``command``'s help texts, and its options', in the language of the run."""
+    saved: list[tuple[Any, str, str | None]] = []
+
+    def swap(owner: Any, attribute: str) -> None:
+        text = getattr(owner, attribute, None)
+        if text:
+            saved.append((owner, attribute, text))
+            setattr(owner, attribute, _(inspect.cleandoc(text)))
+
+    for attribute in ("help", "short_help", "epilog"):
+        swap(command, attribute)
+    params = command.get_params(ctx) if ctx is not None else []
+    for param in params:
+        swap(param, "help")
+    try:
+        yield
+    finally:
+        for owner, attribute, text in reversed(saved):
+            setattr(owner, attribute, text)
 
 
 # ---------------------------------------------------------------- options shared by commands
@@ -106,7 +183,7 @@ class InviterGroup(click.Group):
 def _settings_for_completion(ctx: click.Context) -> Settings | None:
     """The settings, for completing a word; None when they cannot be read (no error shown:
     a shell completing a word must get words or nothing)."""
-    from inviter.config import find_config, load_settings
+    from inviter.config import load_settings
     from inviter.errors import InviterError
 
     root = ctx.find_root()

@@ -9,6 +9,7 @@ import click
 from inviter.cli.options import (
     AppContext,
     InviterGroup,
+    TranslatedCommand,
     emit,
     is_terminal,
     json_option,
@@ -45,7 +46,7 @@ def list_meetings(app: AppContext, as_json: bool) -> None:
     click.echo(meetings_table(summaries, color=is_terminal()))
 
 
-@click.command("status")
+@click.command("status", cls=TranslatedCommand)
 @meeting_option("The meeting.")
 @json_option("Print the JSON object instead.")
 @pass_app
@@ -66,7 +67,7 @@ def show_status(app: AppContext, slug: str, as_json: bool) -> None:
     click.echo(status_table(status, color=is_terminal()))
 
 
-@click.command("attendance")
+@click.command("attendance", cls=TranslatedCommand)
 @meeting_option()
 @click.option(
     "--format",
@@ -125,7 +126,7 @@ def attendance(
     emit(data, output)
 
 
-@click.command("report")
+@click.command("report", cls=TranslatedCommand)
 @output_option("Write the page to this file (default: standard output).")
 @pass_app
 def report(app: AppContext, output: Path | None) -> None:
@@ -144,7 +145,7 @@ def report(app: AppContext, output: Path | None) -> None:
     emit(overview_document(app.settings, app.db), output)
 
 
-@click.command("calendar")
+@click.command("calendar", cls=TranslatedCommand)
 @output_option("Write the calendar to this file (default: standard output).")
 @pass_app
 def programme_calendar(app: AppContext, output: Path | None) -> None:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inviter.cli.options import AppContext, pass_app, password_prompt
+from inviter.cli.options import AppContext, TranslatedCommand, pass_app, password_prompt
 
 if TYPE_CHECKING:
     from inviter.config import MailServerSettings, Settings
 
 
-@click.command("init")
+@click.command("init", cls=TranslatedCommand)
 @click.argument("folder", required=False, default=".", type=click.Path(path_type=Path))
 def init(folder: Path) -> None:
     """Start a new season: a commented inviter.toml, the template sets, a contacts CSV.
@@ -57,7 +57,7 @@ def _sign_ins(settings: Settings) -> list[tuple[str, MailServerSettings]]:
     return found
 
 
-@click.command("login")
+@click.command("login", cls=TranslatedCommand)
 @pass_app
 def login(app: AppContext) -> None:
     """Sign in to Microsoft 365 once; later runs take fresh tokens by themselves.
@@ -100,7 +100,7 @@ def login(app: AppContext) -> None:
             )
 
 
-@click.command("logout")
+@click.command("logout", cls=TranslatedCommand)
 @pass_app
 def logout(app: AppContext) -> None:
     """Forget the Microsoft 365 sign-in kept by 'inviter login'.
@@ -121,7 +121,7 @@ def logout(app: AppContext) -> None:
         click.echo("There was no sign-in to forget.")
 
 
-@click.command("check")
+@click.command("check", cls=TranslatedCommand)
 @pass_app
 def check(app: AppContext) -> None:
     """Log in to the mail server (and [imap]) as send would, and send nothing.

@@ -13,6 +13,7 @@ import click
 
 from inviter.cli.options import (
     AppContext,
+    TranslatedCommand,
     meeting_option,
     output_option,
     pass_app,
@@ -95,7 +96,7 @@ def _confirmer(
     return refuse
 
 
-@click.command("preview")
+@click.command("preview", cls=TranslatedCommand)
 @meeting_option()
 @click.option(
     "--to",
@@ -242,7 +243,7 @@ def _run_core(
     )
 
 
-@click.command("send")
+@click.command("send", cls=TranslatedCommand)
 @meeting_option()
 @click.option(
     "--dry-run",
@@ -340,7 +341,7 @@ def _resend(ask: bool, emails: list[str]) -> bool:
     return click.confirm("Send it to them again?", default=False, err=True)
 
 
-@click.command("cancel")
+@click.command("cancel", cls=TranslatedCommand)
 @meeting_option()
 @to_option("Uninvite only this person (repeat).")
 @dry_run_option
@@ -366,7 +367,7 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: 
     _run_core(app, cancel_meeting, slug, "Cancelling", dry_run=dry_run, confirm=confirm, to=to)
 
 
-@click.command("remind")
+@click.command("remind", cls=TranslatedCommand)
 @meeting_option()
 @to_option("Remind only this person (repeat).")
 @dry_run_option
@@ -400,7 +401,7 @@ def remind(
     )
 
 
-@click.command("reinstate")
+@click.command("reinstate", cls=TranslatedCommand)
 @meeting_option()
 @dry_run_option
 @yes_option
