@@ -96,7 +96,10 @@ def choose_language(
     if asked is None:
         asked = env.get("INVITER_LANG") or None
     if asked is None and config_path is not None:
-        asked = _configured_language(config_path)
+        # Taken only when it is one of the file's choices; anything else is reported by the
+        # settings check, naming the file and the key (in the default language).
+        configured = _configured_language(config_path)
+        return (configured if configured in LANGUAGES else DEFAULT_LANGUAGE), None
     if asked is None:
         return DEFAULT_LANGUAGE, None
     language = normalise_language(asked)

@@ -154,7 +154,7 @@ def test_output_bytes_equal_build_message(invoke: Invoke, project: Path) -> None
     assert result.exit_code == 0, result.stderr
     data = (project / "invitation.eml").read_bytes()
     assert result.stdout == (
-        f"Wrote invitation.eml ({len(data):,} bytes): request to Elle Márjá Ŋávvu "
+        f"Wrote invitation.eml ({len(data):,} bytes): the invitation to Elle Márjá Ŋávvu "
         "<elle.marja.navvu@kafjord.example.org>.\n"
     )
     written = email.message_from_bytes(data, policy=email.policy.default)

@@ -7,7 +7,8 @@ translators edit, compile the ``.mo`` that ships in the package, and check that 
 
 What is extracted (Babel does the reading):
 - ``_()``, ``ngettext()``, ``pgettext()`` and ``N_()`` in ``inviter/`` (Babel's Python reader);
-- every literal ``help="…"`` of a Click option and the docstring of every command and group,
+- every literal ``help="…"`` and ``metavar="…"`` of a Click option and the docstring of every
+  command and group,
   which Click shows as help (found with ``ast``: Babel's reader does not see them);
 - ``{% trans %}`` and ``_()`` in the report templates (Jinja2's Babel reader);
 - Click's own words ("Usage:", "Error: {message}", "Missing option '{param_hint}'."), which
@@ -72,7 +73,7 @@ def _python_messages(path: Path) -> Iterator[tuple[int, str | tuple[str, ...], s
             for keyword in node.keywords:
                 value = keyword.value
                 if (
-                    keyword.arg == "help"
+                    keyword.arg in {"help", "metavar"}
                     and isinstance(value, ast.Constant)
                     and isinstance(value.value, str)
                 ):

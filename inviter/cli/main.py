@@ -20,7 +20,9 @@ from inviter.cli.sending import cancel, preview, reinstate, remind, send
 
 
 @click.group(cls=InviterGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="inviter")
+@click.version_option(
+    __version__, "--version", prog_name="inviter", help="Show the version and exit."
+)
 @click.option(
     "--config",
     "config",

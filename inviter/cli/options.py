@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import click
 
 from inviter.errors import ConfigError, InviterError
 from inviter.settings import find_config
-from inviter.translation import _, choose_language, use_language
+from inviter.translation import N_, _, choose_language, use_language
 
 if TYPE_CHECKING:
     # Types only: importing these for real costs SQLAlchemy's import on every --help.
@@ -62,11 +63,13 @@ class AppContext:
             if self._db.created and _set_up_before(self.settings):
                 # A lost or emptied database: say so before anything is sent from it.
                 click.echo(
-                    f"Warning: {self._db.describe()} is a new database, but {UID_FILE} shows "
-                    "that meetings of this folder were set up before. It has no record of "
-                    "who was sent what or who answered: send invites everyone again (into the "
-                    "same calendar entries, the UIDs are kept), and earlier replies must be "
-                    "imported again.",
+                    _(
+                        "Warning: {database} is a new database, but {file} shows that meetings "
+                        "of this folder were set up before. It has no record of who was sent "
+                        "what or who answered: send invites everyone again (into the same "
+                        "calendar entries, which are kept), and earlier replies must be "
+                        "imported again."
+                    ).format(database=self._db.describe(), file=UID_FILE),
                     err=True,
                 )
         return self._db
@@ -105,6 +108,34 @@ class TranslatedCommand(click.Command):
     def get_short_help_str(self, limit: int = 45) -> str:
         with _translated_help(self, None):
             return super().get_short_help_str(limit)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None and option not in _msgid_help:
+            # Click makes this option once per command, its help already looked up in the
+            # language of that moment; keep the msgid, so that each drawing translates it.
+            option.help = HELP_OPTION_HELP
+            _msgid_help.add(option)
+        return option
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        # "[OPTIONS]", "COMMAND [ARGS]..." and the arguments' metavars, as Click writes them.
+        return [_(piece) for piece in super().collect_usage_pieces(ctx)]
+
+
+HELP_OPTION_HELP = N_("Show this message and exit.")
+_msgid_help: weakref.WeakSet[click.Option] = weakref.WeakSet()
+# Click's words in a usage line ("Usage: inviter send [OPTIONS]"), which Click itself does not
+# translate, the metavars of inviter's arguments, and "[required]" of an option's help, which
+# Click looks up as ``_(extra["required"])`` (click/core.py), out of the extractor's sight.
+USAGE_WORDS = (
+    N_("required"),
+    N_("[OPTIONS]"),
+    N_("COMMAND [ARGS]..."),
+    N_("PATHS..."),
+    N_("EMAIL"),
+    N_("[FOLDER]"),
+)
 
 
 class InviterGroup(TranslatedCommand, click.Group):
@@ -170,6 +201,7 @@ def _translated_help(command: click.Command, ctx: click.Context | None) -> Itera
     params = command.get_params(ctx) if ctx is not None else []
     for param in params:
         swap(param, "help")
+        swap(param, "metavar")
     try:
         yield
     finally:
@@ -225,7 +257,7 @@ def complete_email(ctx: click.Context, param: click.Parameter, incomplete: str) 
         db.close()
 
 
-def meeting_option(help_text: str = "The meeting's slug.") -> Callable[[F], F]:
+def meeting_option(help_text: str = N_("The meeting's slug.")) -> Callable[[F], F]:
     """``--meeting SLUG``, required, passed as ``slug``; the shell completes it."""
     return click.option(
         "--meeting",
@@ -237,13 +269,13 @@ def meeting_option(help_text: str = "The meeting's slug.") -> Callable[[F], F]:
     )
 
 
-def json_option(help_text: str = "Print JSON instead of a table.") -> Callable[[F], F]:
+def json_option(help_text: str = N_("Print JSON instead of a table.")) -> Callable[[F], F]:
     """``--json``, passed as ``as_json``."""
     return click.option("--json", "as_json", is_flag=True, help=help_text)
 
 
 def output_option(
-    help_text: str = "Write to this file instead of standard output.",
+    help_text: str = N_("Write to this file instead of standard output."),
     *,
     name: str = "output",
     metavar: str | None = None,
@@ -287,7 +319,7 @@ def emit(data: bytes, output: Path | None) -> None:
         click.echo(data, nl=False)
         return
     write_document(output, data)
-    click.echo(f"Wrote {output}", err=True)
+    click.echo(_("Wrote {file}").format(file=output), err=True)
 
 
 def password_prompt() -> Callable[[str], str] | None:

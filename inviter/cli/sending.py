@@ -18,10 +18,23 @@ from inviter.cli.options import (
     output_option,
     pass_app,
     password_prompt,
-    plural,
     to_option,
 )
 from inviter.errors import PartialFailure
+from inviter.translation import N_, _, ngettext
+
+# What a preview is of, and how each recipient's run ended (a line each when not at a terminal).
+KINDS = {
+    "request": N_("the invitation"),
+    "reminder": N_("the reminder"),
+    "cancel": N_("the cancellation"),
+}
+OUTCOMES = {
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "uncertain": N_("uncertain"),
+    "pending": N_("will be tried again"),
+}
 
 if TYPE_CHECKING:
     from inviter.config import Settings
@@ -44,16 +57,38 @@ dry_run_option = click.option(
 
 def _question(plan: Plan, title: str, where: str, uninviting: bool, reinstating: bool) -> str:
     """What a run is about to do, as the question asked before it does it."""
-    people = plural(plan.total, "person") if plan.total == 1 else f"{plan.total} people"
+    count = plan.total
     if reinstating:
-        return f"Reinstate «{title}»: invite {people} again ({where})?"
-    if plan.kind == "cancel" and uninviting:
-        return f"Withdraw the invitation to «{title}» from {people} (the meeting goes ahead)?"
-    if plan.kind == "cancel":
-        return f"Cancel «{title}» for {people}? It leaves their calendars ({where})."
-    if plan.kind == "reminder":
-        return f"Remind {people} who have not answered «{title}» ({where})?"
-    return f"Send the invitation to «{title}» to {people} ({where})?"
+        text = ngettext(
+            "Reinstate «{title}»: invite {count} person again ({where})?",
+            "Reinstate «{title}»: invite {count} people again ({where})?",
+            count,
+        )
+    elif plan.kind == "cancel" and uninviting:
+        text = ngettext(
+            "Withdraw the invitation to «{title}» from {count} person (the meeting goes ahead)?",
+            "Withdraw the invitation to «{title}» from {count} people (the meeting goes ahead)?",
+            count,
+        )
+    elif plan.kind == "cancel":
+        text = ngettext(
+            "Cancel «{title}» for {count} person? It leaves their calendar ({where}).",
+            "Cancel «{title}» for {count} people? It leaves their calendars ({where}).",
+            count,
+        )
+    elif plan.kind == "reminder":
+        text = ngettext(
+            "Remind {count} person who has not answered «{title}» ({where})?",
+            "Remind {count} people who have not answered «{title}» ({where})?",
+            count,
+        )
+    else:
+        text = ngettext(
+            "Send the invitation to «{title}» to {count} person ({where})?",
+            "Send the invitation to «{title}» to {count} people ({where})?",
+            count,
+        )
+    return text.format(title=title, count=count, where=where)
 
 
 def _confirmer(
@@ -76,7 +111,7 @@ def _confirmer(
     if settings.send.transport != "smtp" or yes:
         return None
     title = settings.meeting(slug).title
-    where = f"through {settings.smtp.host}"
+    where = _("through {host}").format(host=settings.smtp.host)
     if sys.stdin.isatty():
         return lambda plan: click.confirm(
             _question(plan, title, where, uninviting, reinstating), default=False, err=True
@@ -85,12 +120,36 @@ def _confirmer(
         return None
 
     def refuse(plan: Plan) -> bool:
-        what = {"cancel": "the cancellation", "reminder": "the reminder"}.get(plan.kind, "it")
-        what = "the invitation again" if reinstating else what
+        if reinstating:
+            text = ngettext(
+                "{slug}: the invitation again would go to {count} person",
+                "{slug}: the invitation again would go to {count} people",
+                plan.total,
+            )
+        elif plan.kind == "cancel":
+            text = ngettext(
+                "{slug}: the cancellation would go to {count} person",
+                "{slug}: the cancellation would go to {count} people",
+                plan.total,
+            )
+        elif plan.kind == "reminder":
+            text = ngettext(
+                "{slug}: the reminder would go to {count} person",
+                "{slug}: the reminder would go to {count} people",
+                plan.total,
+            )
+        else:
+            text = ngettext(
+                "{slug}: it would go to {count} person",
+                "{slug}: it would go to {count} people",
+                plan.total,
+            )
         raise InputError(
-            f"{slug}: {what} would go to {plan.total} "
-            f"{'person' if plan.total == 1 else 'people'}; there is no terminal to ask on: "
-            "give --yes to confirm, or --dry-run to see who; nothing was sent"
+            text.format(slug=slug, count=plan.total)
+            + _(
+                "; there is no terminal to ask on: give --yes to confirm, or --dry-run to see "
+                "who; nothing was sent"
+            )
         )
 
     return refuse
@@ -105,7 +164,7 @@ def _confirmer(
     help="Render it for this contact (default: the first of the audience).",
 )
 @output_option(
-    "Write the exact message bytes to this file instead of showing them.",
+    N_("Write the exact message bytes to this file instead of showing them."),
     name="output_path",
     metavar="FILE.eml",
 )
@@ -147,8 +206,14 @@ def preview(
         return
     who = f"{result.recipient.name} <{result.recipient.email}>"
     if result.sample_reason:
-        who = f"the sample recipient {who} ({result.sample_reason})"
-    click.echo(f"Wrote {output_path} ({len(result.data):,} bytes): {result.kind} to {who}.")
+        who = _("the sample recipient {who} ({reason})").format(
+            who=who, reason=result.sample_reason
+        )
+    click.echo(
+        _("Wrote {file} ({size} bytes): {kind} to {who}.").format(
+            file=output_path, size=f"{len(result.data):,}", kind=_(KINDS[result.kind]), who=who
+        )
+    )
 
 
 class _ProgressView:
@@ -161,13 +226,15 @@ class _ProgressView:
     def __call__(self, step: Progress) -> None:
         if step.status == "start":
             if sys.stderr.isatty():
-                self.bar = click.progressbar(length=step.total, label=self.label, file=sys.stderr)
+                self.bar = click.progressbar(
+                    length=step.total, label=_(self.label), file=sys.stderr
+                )
                 self.bar.__enter__()
             return
         if self.bar is not None:
             self.bar.update(1)
         else:
-            click.echo(f"{step.status}: {step.email}")
+            click.echo(f"{_(OUTCOMES.get(step.status, step.status))}: {step.email}")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -207,11 +274,16 @@ def _sending(
         view.close()
     click.echo(describe_report(report))
     if stop.requested:
-        click.echo("Interrupted.", err=True)
+        click.echo(_("Interrupted."), err=True)
         raise click.exceptions.Exit(130)
     if report.problems:
+        count = len(report.problems)
         raise PartialFailure(
-            f"{plural(len(report.problems), 'recipient')} not reached for sure; see the list above"
+            ngettext(
+                "{count} recipient not reached for sure; see the list above",
+                "{count} recipients not reached for sure; see the list above",
+                count,
+            ).format(count=count)
         )
 
 
@@ -250,7 +322,7 @@ def _run_core(
     is_flag=True,
     help="Render every message; connect nowhere, ask no password, record nothing.",
 )
-@to_option("Only this member of the audience (repeat).")
+@to_option(N_("Only this member of the audience (repeat)."))
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
@@ -282,7 +354,7 @@ def send(
 
     Over SMTP it says how many it is about to invite and asks, at a terminal (--yes for
     scripts); a meeting that has started needs --force. Safe to run again: who has it
-    already is skipped, and after a crash the rest are sent with the same Message-ID. A
+    already is skipped, and after a crash the rest are sent into the same calendar entry. A
     changed time, place or link goes out as an update to those who had the old one. With
     transport = "outbox" the messages are written to the outbox folder and nothing leaves
     the machine. Exit status 1 if some recipients failed (each is
@@ -316,7 +388,7 @@ def send(
             confirm=_confirmer(settings, slug, yes=yes, required=False),
             force=force,
         ),
-        "Sending",
+        N_("Sending"),
     )
 
 
@@ -325,35 +397,43 @@ def _resend(ask: bool, emails: list[str]) -> bool:
 
     SPEC: without a terminal send goes ahead (it only sends what is missing), naming them first.
     """
-    shown = ", ".join(emails[:20]) + (f" and {len(emails) - 20} more" if len(emails) > 20 else "")
+    shown = ", ".join(emails[:20])
+    if len(emails) > 20:
+        shown += _(" and {count} more").format(count=len(emails) - 20)
     click.echo(
-        f"{len(emails)} may have this invitation already (an earlier run lost the server's "
-        f"answer, or was stopped while it was on the wire): {shown}",
+        ngettext(
+            "{count} may have this invitation already (an earlier run lost the server's "
+            "answer, or was stopped while it was on the wire): {addresses}",
+            "{count} may have this invitation already (an earlier run lost the server's "
+            "answer, or was stopped while it was on the wire): {addresses}",
+            len(emails),
+        ).format(count=len(emails), addresses=shown),
         err=True,
     )
     if not ask or not sys.stdin.isatty():
         click.echo(
-            "Sending it to them again, with the same Message-ID: a second copy updates the "
-            "same calendar entry.",
+            _(
+                "Sending it to them again, into the same calendar entry: a second copy "
+                "updates it and adds nothing."
+            ),
             err=True,
         )
         return True
-    return click.confirm("Send it to them again?", default=False, err=True)
+    return click.confirm(_("Send it to them again?"), default=False, err=True)
 
 
 @click.command("cancel", cls=TranslatedCommand)
 @meeting_option()
-@to_option("Uninvite only this person (repeat).")
+@to_option(N_("Uninvite only this person (repeat)."))
 @dry_run_option
 @yes_option
 @pass_app
 def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: bool) -> None:
     """Send the cancellation to everyone who was sent the invitation, or uninvite some.
 
-    The cancellation (METHOD:CANCEL, a higher SEQUENCE) removes the event from their
-    calendars. Without --to the meeting is marked cancelled and send will not invite again
-    ('inviter reinstate' takes it back). Over SMTP it asks first at a terminal; without one
-    it needs --yes.
+    The cancellation removes the meeting from their calendars. Without --to the meeting
+    is marked cancelled and send will not invite again ('inviter reinstate' takes it back).
+    Over SMTP it asks first at a terminal; without one it needs --yes.
 
     \b
     Example:
@@ -364,12 +444,12 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: 
     from inviter.deliver.sending import cancel_meeting
 
     confirm = _confirmer(app.settings, slug, yes=yes, required=True, uninviting=bool(to))
-    _run_core(app, cancel_meeting, slug, "Cancelling", dry_run=dry_run, confirm=confirm, to=to)
+    _run_core(app, cancel_meeting, slug, N_("Cancelling"), dry_run=dry_run, confirm=confirm, to=to)
 
 
 @click.command("remind", cls=TranslatedCommand)
 @meeting_option()
-@to_option("Remind only this person (repeat).")
+@to_option(N_("Remind only this person (repeat)."))
 @dry_run_option
 @yes_option
 @click.option(
@@ -383,9 +463,9 @@ def remind(
 ) -> None:
     """Send the current invitation again, with a reminder text, to those who have not answered.
 
-    The calendar object is the same (same UID and SEQUENCE), so answering the reminder
-    answers the invitation. Over SMTP it asks first at a terminal; without one it needs
-    --yes. A second round within 24 hours needs --force.
+    It carries the same calendar entry, so answering the reminder answers the invitation.
+    Over SMTP it asks first at a terminal; without one it needs --yes. A second round within
+    24 hours needs --force.
 
     \b
     Example:
@@ -397,7 +477,14 @@ def remind(
 
     confirm = _confirmer(app.settings, slug, yes=yes, required=True)
     _run_core(
-        app, remind_meeting, slug, "Reminding", dry_run=dry_run, confirm=confirm, to=to, force=force
+        app,
+        remind_meeting,
+        slug,
+        N_("Reminding"),
+        dry_run=dry_run,
+        confirm=confirm,
+        to=to,
+        force=force,
     )
 
 
@@ -412,8 +499,8 @@ def remind(
 def reinstate(app: AppContext, slug: str, dry_run: bool, yes: bool, force: bool) -> None:
     """Take a cancellation back: the meeting is on again.
 
-    Everyone the cancellation reached gets the invitation again (same calendar entry, a
-    higher SEQUENCE, confirmed), and their answers start afresh. Those uninvited one by one
+    Everyone the cancellation reached gets the invitation again, into the same calendar
+    entry, and their answers start afresh. Those uninvited one by one
     stay uninvited. Over SMTP it asks first at a terminal; without one it needs --yes.
 
     \b
@@ -425,5 +512,11 @@ def reinstate(app: AppContext, slug: str, dry_run: bool, yes: bool, force: bool)
 
     confirm = _confirmer(app.settings, slug, yes=yes, required=True, reinstating=True)
     _run_core(
-        app, reinstate_meeting, slug, "Reinstating", dry_run=dry_run, confirm=confirm, force=force
+        app,
+        reinstate_meeting,
+        slug,
+        N_("Reinstating"),
+        dry_run=dry_run,
+        confirm=confirm,
+        force=force,
     )
