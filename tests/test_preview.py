@@ -88,7 +88,7 @@ def test_first_of_the_audience_by_default(invoke: Invoke, project: Path) -> None
     finally:
         db.close()
     assert f"\nTo: {first[0]} <{first[1]}>\n" in result.stdout
-    assert "Vi ber deg videresende denne invitasjonen til din leder" in result.stdout
+    assert "Vi ber deg sende denne invitasjonen videre til lederen din" in result.stdout
 
 
 def test_sample_when_nobody_is_in_the_audience(invoke: Invoke, project: Path) -> None:

@@ -148,7 +148,7 @@ def test_every_shipped_meeting_checks_and_renders(meeting: Meeting) -> None:
         assert f"Videolenke: {meeting.online_url}" in nb.text
     if meeting.location:
         assert f"Sted: {meeting.location}" in nb.text
-    forward = "videresende denne invitasjonen til din leder"
+    forward = "sende denne invitasjonen videre til lederen din"
     assert (forward in nb.text) == (meeting.template == "regionmote")
     assert (forward in nb.html) == (meeting.template == "regionmote")
     en = templates.render(
@@ -179,8 +179,7 @@ def test_full_plain_text_of_a_winter_theme_meeting() -> None:
     assert rendered.text == (
         "Hei Ann Lie,\n"
         "\n"
-        "Troms fylkeskommune, fylkesbiblioteket inviterer deg til "
-        "«Temamøte: Litteratur og kultur».\n"
+        "Vi inviterer deg til «Temamøte: Litteratur og kultur».\n"
         "\n"
         "Tid: onsdag 9. november 2022 kl. 10.00–15.00\n"
         "Sted: Tromsø\n"
@@ -446,7 +445,25 @@ def test_the_shipped_invitations_read_as_norwegian_is_written() -> None:
     regional = templates.render(
         settings.meeting("regionmote-nord-troms"), settings.organizer, ANN, kind="request"
     )
-    assert regional.text.count("videresend") == 1
+    assert regional.text.count("videre til lederen din") == 1
+    assert "videresend" not in regional.text
+    # A native reader's pass (Språkrådet's comma rules; active voice, "vi" for the sender):
+    # no comma before "og" joining two verbs of one subject, a comma closing a clause set inside
+    # a sentence, and the sender speaking for itself rather than in the third person.
+    assert "Vi inviterer deg til «Digitalt regionalt møte, Nord-Troms»." in regional.text
+    assert "i sin egen kalender og blir da registrert som deltaker" in regional.text
+    reminder = templates.render(
+        settings.meeting("regionmote-nord-troms"), settings.organizer, ANN, kind="reminder"
+    )
+    assert "Vi har ikke fått svar fra deg ennå og setter pris på" in reminder.text
+    withdrawn = templates.render(
+        settings.meeting("temamote-tromso"),
+        settings.organizer,
+        ANN,
+        kind="cancel",
+        withdrawn=True,
+    )
+    assert "kl. 10.00–15.00, er trukket tilbake for deg." in withdrawn.text
     heads = templates.render(
         settings.meeting("biblioteksjefmote-2022"), settings.organizer, ANN, kind="request"
     )
