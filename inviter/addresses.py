@@ -12,6 +12,7 @@ import re
 import email_validator
 
 from inviter.text import first_control
+from inviter.translation import N_, _
 
 # Unicode's bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how text
 # shows: "‮gpj.exe" reads as "exe.jpg", a name can show as another's. Nobody's name needs them.
@@ -19,21 +20,67 @@ _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # An encoded word in user text could be decoded into a newline by a later reader.
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
+# The control characters people type by accident, by name.
+_CONTROLS = {
+    "\r": N_("contains a carriage return (CR)"),
+    "\n": N_("contains a line feed (LF)"),
+    "\t": N_("contains a tab"),
+}
+
+# What email_validator 2 says of the addresses staff mistype most; its other reasons (rare:
+# IP literals, IDNA, lengths) are shown as it writes them, in English.
+_VALIDATOR_MESSAGES = frozenset(
+    {
+        N_("There must be something after the @-sign."),
+        N_("There must be something before the @-sign."),
+        N_("An email address must have an @-sign."),
+        N_("The part after the @-sign is not valid. It should have a period."),
+        N_("The part after the @-sign is not valid. It is not within a valid top-level domain."),
+        N_("An email address cannot have two periods in a row."),
+        N_("An email address cannot start with a period."),
+        N_("An email address cannot end with a period."),
+        N_("An email address cannot have a period immediately before the @-sign."),
+        N_("An email address cannot have a period immediately after the @-sign."),
+        N_("An email address cannot start with a hyphen."),
+        N_("An email address cannot end with a hyphen."),
+        N_("An email address cannot have a hyphen immediately before the @-sign."),
+        N_("An email address cannot have a hyphen immediately after the @-sign."),
+        N_("An email address cannot have a period and a hyphen next to each other."),
+        N_("The email address contains invalid characters before the @-sign."),
+        N_("Internationalized characters before the @-sign are not supported."),
+    }
+)
+# Its reasons that end in a list of the characters at fault (``: 'å'.``), by their beginning.
+_VALIDATOR_LISTS = {
+    "The part after the @-sign contains invalid characters: ": N_(
+        "The part after the @-sign contains invalid characters: {characters}"
+    ),
+    "The email address contains invalid characters before the @-sign: ": N_(
+        "The email address contains invalid characters before the @-sign: {characters}"
+    ),
+    "Internationalized characters before the @-sign are not supported: ": N_(
+        "Internationalized characters before the @-sign are not supported: {characters}"
+    ),
+}
+
 
 def unsafe_reason(value: str) -> str | None:
     """Say why ``value`` cannot go into a header or calendar property, or None if it can."""
     char = first_control(value)  # tab included: it has no place in a name
     if char:
-        names = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\t": "a tab"}
-        return f"contains {names.get(char, f'the control character U+{ord(char):04X}')}"
+        named = _CONTROLS.get(char)
+        if named:
+            return _(named)
+        return _("contains the control character U+{code}").format(code=f"{ord(char):04X}")
     bidi = _BIDI.search(value)
     if bidi:
-        return (
-            f"contains the bidirectional control U+{ord(bidi.group()):04X}, which changes how "
+        message = _(
+            "contains the bidirectional control U+{code}, which changes how "
             "the text around it shows; type the text without it"
         )
+        return message.format(code=f"{ord(bidi.group()):04X}")
     if _ENCODED_WORD.search(value):
-        return "contains an RFC 2047 encoded word (=?…?=); write the text itself"
+        return _("contains an RFC 2047 encoded word (=?…?=); write the text itself")
     return None
 
 
@@ -45,20 +92,33 @@ def normalize_email(value: str) -> str:
     """
     text = value.strip()
     if not text:
-        raise ValueError("the e-mail address is empty")
+        raise ValueError(_("the e-mail address is empty"))
     reason = unsafe_reason(text)
     if reason:
-        raise ValueError(f"the e-mail address {reason}")
+        raise ValueError(_("the e-mail address {reason}").format(reason=reason))
     if "," in text or ";" in text or "<" in text or " " in text:
         # A comma in an address field is a second recipient (sending.md, header injection).
-        raise ValueError(f"'{text}' is not one plain address (no name, comma or spaces)")
+        message = _("'{address}' is not one plain address (no name, comma or spaces)")
+        raise ValueError(message.format(address=text))
     try:
         checked = email_validator.validate_email(
             text, check_deliverability=False, allow_smtputf8=False
         )
     except email_validator.EmailNotValidError as exc:
-        raise ValueError(f"'{text}' is not a valid e-mail address: {exc}") from exc
+        message = _("'{address}' is not a valid e-mail address: {reason}")
+        raise ValueError(message.format(address=text, reason=_validator_reason(str(exc)))) from exc
     return str(checked.ascii_email or checked.normalized).lower()
+
+
+def _validator_reason(text: str) -> str:
+    """email_validator's reason in the chosen language, where the catalog has it; else as the
+    library wrote it (English)."""
+    if text in _VALIDATOR_MESSAGES:
+        return _(text)
+    for prefix, message in _VALIDATOR_LISTS.items():
+        if text.startswith(prefix):
+            return _(message).format(characters=text.removeprefix(prefix))
+    return text
 
 
 def domain_of(address: str) -> str:

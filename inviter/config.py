@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from inviter.addresses import normalize_email, unsafe_reason
 from inviter.domain import Audience, Meeting, Organizer
 from inviter.errors import ConfigError, InputError
 from inviter.settings import CONFIG_NAME, ENV_SECTIONS, Setting, default, section
-from inviter.translation import LANGUAGES
+from inviter.translation import LANGUAGES, N_, _
 
 SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 SLUG_MAX = 100  # models.MeetingState.slug is VARCHAR(100), which PostgreSQL enforces
@@ -32,11 +33,13 @@ Transport = Literal["outbox", "smtp"]
 Security = Literal["starttls", "tls", "none"]
 Auth = Literal["password", "xoauth2"]
 
-# Environment variables under INVITER_ that are not settings keys: secrets and locations.
+# Environment variables under INVITER_ that are not settings keys: secrets, locations and the
+# language of a run (inviter.translation reads INVITER_LANG).
 _NOT_KEYS = frozenset(
     {
         "INVITER_CONFIG",
         "INVITER_DB",
+        "INVITER_LANG",
         "INVITER_SMTP_PASSWORD",
         "INVITER_SMTP_OAUTH_TOKEN",
         "INVITER_IMAP_PASSWORD",
@@ -134,9 +137,13 @@ class Settings:
                 return meeting
         slugs = [m.slug for m in self.meetings]
         close = difflib.get_close_matches(_ascii(slug), slugs, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        known = ", ".join(slugs) or "none"
-        raise InputError(f"{self.config_path.name}: no meeting '{slug}' ({hint}known: {known})")
+        known = ", ".join(slugs) or _("none")
+        name = self.config_path.name
+        if close:
+            message = _("{file}: no meeting '{slug}' (did you mean '{close}'? known: {known})")
+            raise InputError(message.format(file=name, slug=slug, close=close[0], known=known))
+        message = _("{file}: no meeting '{slug}' (known: {known})")
+        raise InputError(message.format(file=name, slug=slug, known=known))
 
     def with_send(self, **changes: Any) -> Settings:
         """Return a copy with some ``[send]`` values replaced (command-line options)."""
@@ -165,18 +172,23 @@ def load_settings(
         raw = tomllib.loads(text)
     except RecursionError:
         # tomllib recurses once per nested table or array: a file nested thousands deep.
-        raise ConfigError(f"{name}: tables or lists are nested too deeply") from None
+        message = _("{file}: tables or lists are nested too deeply")
+        raise ConfigError(message.format(file=name)) from None
     except FileNotFoundError:
-        raise ConfigError(
-            f"{config_path}: not found; run inviter in the folder holding {CONFIG_NAME}, "
+        message = _(
+            "{path}: not found; run inviter in the folder holding {file}, "
             "or give --config PATH or INVITER_CONFIG"
-        ) from None
+        )
+        raise ConfigError(message.format(path=config_path, file=CONFIG_NAME)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{name}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
+        message = _("{file}: not UTF-8 text ({reason}); save it as UTF-8")
+        raise ConfigError(message.format(file=name, reason=exc.reason)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
+        message = _("{file}: not valid TOML: {reason}")
+        raise ConfigError(message.format(file=name, reason=toml_reason(str(exc)))) from None
     except OSError as exc:
-        raise ConfigError(f"{config_path}: cannot be read: {exc.strerror}") from None
+        message = _("{path}: cannot be read: {reason}")
+        raise ConfigError(message.format(path=config_path, reason=exc.strerror)) from None
     check = _Checker(name)
     check.unknown_keys(raw, {"organizer", *ENV_SECTIONS, "meeting"}, "")
     overrides = _env_overrides(env, name)
@@ -196,6 +208,27 @@ def load_settings(
     )
 
 
+def toml_reason(text: str) -> str:
+    """tomllib's reason for refusing a file, in the chosen language where the catalog has it:
+    ``Invalid value (at line 3, column 8)``. Anything unforeseen is shown as tomllib wrote it."""
+    found = _TOML_PLACE.match(text)
+    if not found:
+        return text
+    reason = found["reason"]
+    if reason in _TOML_REASONS:
+        reason = _(reason)
+    else:
+        for pattern, message in _TOML_PATTERNS:
+            matched = pattern.fullmatch(reason)
+            if matched:
+                reason = _(message).format(**matched.groupdict())
+                break
+    if found["line"]:
+        where = _("{reason} (at line {line}, column {column})")
+        return where.format(reason=reason, line=found["line"], column=found["column"])
+    return _("{reason} (at end of document)").format(reason=reason)
+
+
 def database_url(value: str | None, base_dir: Path) -> str:
     """Turn ``--db``/``INVITER_DB`` (a path or an SQLAlchemy URL) into a URL."""
     if not value:
@@ -212,12 +245,13 @@ def _env_overrides(env: Mapping[str, str], name: str) -> dict[str, dict[str, str
     for var, value in env.items():
         if not var.startswith("INVITER_") or var in _NOT_KEYS:
             continue
-        part, _, key = var[len("INVITER_") :].lower().partition("_")
+        part, _sep, key = var[len("INVITER_") :].lower().partition("_")
         if part not in ENV_SECTIONS or key not in section(part):
-            raise ConfigError(
-                f"environment: {var} names no setting; "
-                f"use INVITER_<SECTION>_<KEY> with a key of [send], [smtp] or [imap] in {name}"
+            message = _(
+                "environment: {variable} names no setting; "
+                "use INVITER_<SECTION>_<KEY> with a key of [send], [smtp] or [imap] in {file}"
             )
+            raise ConfigError(message.format(variable=var, file=name))
         result.setdefault(part, {})[key] = value
     return result
 
@@ -235,13 +269,14 @@ class _Checker:
         for key in table:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
-                raise self.fail(where, f"unknown key '{key}' (known: {hint})")
+                message = _("unknown key '{key}' (known: {known})")
+                raise self.fail(where, message.format(key=key, known=hint))
 
     def text(self, where: str, key: str, value: Any, *, required: bool = False) -> str:
         if not isinstance(value, str):
-            raise self.fail(where, f"{key}: must be a string in quotes")
+            raise self.fail(where, _("{key}: must be a string in quotes").format(key=key))
         if required and not value.strip():
-            raise self.fail(where, f"{key}: must not be empty")
+            raise self.fail(where, _("{key}: must not be empty").format(key=key))
         reason = unsafe_reason(value) if key not in {"description"} else None
         if reason:
             raise self.fail(where, f"{key}: {reason}")
@@ -250,10 +285,10 @@ class _Checker:
     def organizer(self, table: Any) -> Organizer:
         where = "[organizer]: "
         if not isinstance(table, dict):
-            raise self.fail("", "[organizer] with name and email is required")
+            raise self.fail("", _("[organizer] with name and email is required"))
         self.unknown_keys(table, set(section("organizer")), where)
         if "email" not in table:
-            raise self.fail(where, "email: is required (replies come to this address)")
+            raise self.fail(where, _("email: is required (replies come to this address)"))
         name = self.text(where, "name", table.get("name", ""))
         try:
             email = normalize_email(self.text(where, "email", table["email"], required=True))
@@ -261,20 +296,20 @@ class _Checker:
             raise self.fail(where, f"email: {exc}") from None
         language = self.text(where, "language", table.get("language", "nb"))
         if language not in LANGUAGES:
-            raise self.fail(
-                where, f"language: must be one of {', '.join(LANGUAGES)}, not '{language}'"
-            )
+            message = _("language: must be one of {choices}, not '{value}'")
+            raise self.fail(where, message.format(choices=", ".join(LANGUAGES), value=language))
         return Organizer(name=name.replace('"', "”"), email=email, language=language)
 
     def section(self, name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any]:
         """Check one server section against its rows; return its values by key."""
         where = f"[{name}]: "
         if not isinstance(table, dict):
-            raise self.fail("", f"[{name}] must be a table")
+            raise self.fail("", _("[{section}] must be a table").format(section=name))
         rows = section(name)
         if "password" in table:
             var = f"INVITER_{name.upper()}_PASSWORD"
-            raise self.fail(where, f"password: passwords are never read from files; set {var}")
+            message = _("password: passwords are never read from files; set {variable}")
+            raise self.fail(where, message.format(variable=var))
         self.unknown_keys(table, set(rows), where)
         values: dict[str, Any] = {}
         for key, value in {**table, **env}.items():
@@ -303,26 +338,26 @@ class _Checker:
                 # NaN compares false with everything: "not low <= n <= high" catches it, and
                 # infinity, which would make a retry wait (or a send run) for ever.
                 if not low <= number <= high:
-                    raise ConfigError(
-                        f"{self.name}: {place}'{value}' is out of range; give a number from "
-                        f"{low:g} to {high:g}"
-                    )
+                    message = _("'{value}' is out of range; give a number from {low} to {high}")
+                    shown = message.format(value=value, low=f"{low:g}", high=f"{high:g}")
+                    raise ConfigError(f"{self.name}: {place}{shown}")
                 return number
             if kind is Path:
                 if not isinstance(value, str) or not value.strip():
                     raise ValueError
                 return Path(value)
         except ValueError:
-            raise ConfigError(
-                f"{self.name}: {place}'{value}' is not a valid {kind.__name__}"
-            ) from None
+            message = _(_NOT_VALID.get(kind, _NOT_VALID[str]))
+            shown = message.format(value=value, kind=kind.__name__)
+            raise ConfigError(f"{self.name}: {place}{shown}") from None
         if not isinstance(value, str):
-            raise ConfigError(f"{self.name}: {place}must be a string in quotes")
+            shown = _("must be a string in quotes")
+            raise ConfigError(f"{self.name}: {place}{shown}")
         choices = setting.choices
         if choices and value not in choices:
-            raise ConfigError(
-                f"{self.name}: {place}'{value}' is not one of {', '.join(sorted(choices))}"
-            )
+            message = _("'{value}' is not one of {choices}")
+            shown = message.format(value=value, choices=", ".join(sorted(choices)))
+            raise ConfigError(f"{self.name}: {place}{shown}")
         reason = unsafe_reason(value)
         if reason:
             raise ConfigError(f"{self.name}: {place}{reason}")
@@ -330,36 +365,34 @@ class _Checker:
 
     def meetings(self, tables: Any, templates_dir: Path) -> tuple[Meeting, ...]:
         if not isinstance(tables, list):
-            raise self.fail("", "meetings are written as [[meeting]] tables")
+            raise self.fail("", _("meetings are written as [[meeting]] tables"))
         seen: set[str] = set()
         result = []
         for index, table in enumerate(tables, start=1):
             meeting = self.meeting(index, table, templates_dir)
             if meeting.slug in seen:
-                raise self.fail(f"meeting '{meeting.slug}': ", "slug: is used twice")
+                raise self.fail(_meeting_where(meeting.slug), _("slug: is used twice"))
             seen.add(meeting.slug)
             result.append(meeting)
         return tuple(result)
 
     def meeting(self, index: int, table: Any, templates_dir: Path) -> Meeting:
+        numbered = _("meeting #{number}").format(number=index) + ": "
         if not isinstance(table, dict):
-            raise self.fail(f"meeting #{index}: ", "must be a table")
+            raise self.fail(numbered, _("must be a table"))
         slug = table.get("slug")
         if not isinstance(slug, str) or not slug or not set(slug) <= SLUG_CHARS:
-            raise self.fail(
-                f"meeting #{index}: ",
-                "slug: is required: lower-case letters a-z, digits and '-' only",
-            )
+            message = _("slug: is required: lower-case letters a-z, digits and '-' only")
+            raise self.fail(numbered, message)
         if len(slug) > SLUG_MAX:
-            raise self.fail(
-                f"meeting #{index}: ", f"slug: is {len(slug)} characters long; at most {SLUG_MAX}"
-            )
-        where = f"meeting '{slug}': "
+            message = _("slug: is {length} characters long; at most {most}")
+            raise self.fail(numbered, message.format(length=len(slug), most=SLUG_MAX))
+        where = _meeting_where(slug)
         rows = section("meeting")
         self.unknown_keys(table, set(rows), where)
         for key in (k for k, row in rows.items() if row.required):
             if key not in table:
-                raise self.fail(where, f"{key}: is required")
+                raise self.fail(where, _("{key}: is required").format(key=key))
         title = self.text(where, "title", table["title"], required=True)
         template = self.text(where, "template", table["template"], required=True)
         if not (templates_dir / template).is_dir():
@@ -368,25 +401,22 @@ class _Checker:
                 for p in (templates_dir.iterdir() if templates_dir.is_dir() else [])
                 if p.is_dir() and not p.name.startswith(("_", "."))
             )
-            raise self.fail(
-                where,
-                f"template: no template set '{template}' in {templates_dir} "
-                f"(there: {', '.join(known) or 'none'})",
-            )
+            message = _("template: no template set '{name}' in {folder} (there: {known})")
+            there = ", ".join(known) or _("none")
+            raise self.fail(where, message.format(name=template, folder=templates_dir, known=there))
         timezone = self.text(where, "timezone", table.get("timezone", "Europe/Oslo"))
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail(
-                where, f"timezone: '{timezone}' is not an IANA time zone (e.g. Europe/Oslo)"
-            ) from None
+            message = _("timezone: '{value}' is not an IANA time zone (e.g. Europe/Oslo)")
+            raise self.fail(where, message.format(value=timezone)) from None
         start = self.when(where, "start", table["start"], timezone)
         end = self.when(where, "end", table["end"], timezone)
         if end <= start:
-            raise self.fail(where, "end: is not after start")
+            raise self.fail(where, _("end: is not after start"))
         online_url = self.text(where, "online_url", table.get("online_url", ""))
         if online_url and not online_url.startswith(("https://", "http://")):
-            raise self.fail(where, "online_url: must start with https://")
+            raise self.fail(where, _("online_url: must start with https://"))
         return Meeting(
             slug=slug,
             title=title,
@@ -405,33 +435,38 @@ class _Checker:
             moment: datetime = value
             if not YEARS[0] <= moment.year <= YEARS[1]:
                 # Years 1 and 9999 overflow as soon as the time moves to UTC.
+                message = _("{key}: the year {year} is not between {first} and {last}")
                 raise self.fail(
-                    where, f"{key}: the year {moment.year} is not between {YEARS[0]} and {YEARS[1]}"
+                    where,
+                    message.format(key=key, year=moment.year, first=YEARS[0], last=YEARS[1]),
                 )
             if moment.tzinfo is not None:
                 # An offset time is converted to the meeting's zone, where it is shown.
                 moment = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
             return moment.replace(microsecond=0)
         if isinstance(value, date):
-            raise self.fail(where, f"{key}: give a time of day too, e.g. {value}T10:00:00")
-        raise self.fail(
-            where, f"{key}: must be a date and time without quotes, e.g. 2022-11-09T10:00:00"
-        )
+            message = _("{key}: give a time of day too, e.g. {date}T10:00:00")
+            raise self.fail(where, message.format(key=key, date=value))
+        message = _("{key}: must be a date and time without quotes, e.g. 2022-11-09T10:00:00")
+        raise self.fail(where, message.format(key=key))
 
     def audience(self, where: str, table: Any) -> Audience:
         if not isinstance(table, dict):
-            raise self.fail(where, 'audience: must be a table, e.g. { roles = ["biblioteksjef"] }')
+            # A literal brace in a msgid: no .format() here.
+            raise self.fail(
+                where, _('audience: must be a table, e.g. { roles = ["biblioteksjef"] }')
+            )
         allowed = set(section("meeting.audience"))
         for key in table:
             if key not in allowed:
-                raise self.fail(
-                    where, f"audience: unknown key '{key}' (known: {', '.join(sorted(allowed))})"
-                )
+                message = _("audience: unknown key '{key}' (known: {known})")
+                raise self.fail(where, message.format(key=key, known=", ".join(sorted(allowed))))
         values: dict[str, tuple[str, ...]] = {}
         for key in allowed:
             items = table.get(key, [])
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise self.fail(where, f"audience.{key}: must be a list of strings")
+                message = _("audience.{key}: must be a list of strings")
+                raise self.fail(where, message.format(key=key))
             if key in {"include", "exclude"}:
                 try:
                     items = [normalize_email(i) for i in items]
@@ -443,3 +478,63 @@ class _Checker:
 
 # The years a meeting may be in.
 YEARS = (1900, 2999)
+
+# A value of [send], [smtp] or [imap] that is not of its key's kind, by kind (the English says
+# Python's name of the kind, as it always did).
+_NOT_VALID: dict[type[Any], str] = {
+    int: N_("'{value}' is not a valid int"),
+    float: N_("'{value}' is not a valid float"),
+    bool: N_("'{value}' is not a valid bool"),
+    Path: N_("'{value}' is not a valid Path"),
+    str: N_("'{value}' is not a valid {kind}"),
+}
+
+
+# tomllib's messages (Python 3.11-3.13: "<reason> (at line L, column C)" or "(at end of
+# document)"). Those that name a key or a character are matched by their pattern.
+_TOML_PLACE = re.compile(
+    r"(?P<reason>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)",
+    re.DOTALL,
+)
+_TOML_REASONS = frozenset(
+    {
+        N_("Cannot overwrite a value"),
+        N_("Escaped character is not a Unicode scalar value"),
+        N_("Expected '=' after a key in a key/value pair"),
+        N_("Expected ']' at the end of a table declaration"),
+        N_("Expected ']]' at the end of an array declaration"),
+        N_("Expected newline or end of document after a statement"),
+        N_("Invalid date or datetime"),
+        N_("Invalid hex value"),
+        N_("Invalid initial character for a key part"),
+        N_("Invalid statement"),
+        N_("Invalid value"),
+        N_("Unclosed array"),
+        N_("Unclosed inline table"),
+        N_("Unescaped '\\' in a string"),
+        N_("Unterminated string"),
+    }
+)
+_TOML_PATTERNS = (
+    (re.compile(r"Cannot declare (?P<key>.+) twice"), N_("Cannot declare {key} twice")),
+    (
+        re.compile(r"Cannot mutate immutable namespace (?P<key>.+)"),
+        N_("Cannot mutate immutable namespace {key}"),
+    ),
+    (re.compile(r"Cannot redefine namespace (?P<key>.+)"), N_("Cannot redefine namespace {key}")),
+    (
+        re.compile(r"Duplicate inline table key (?P<key>.+)"),
+        N_("Duplicate inline table key {key}"),
+    ),
+    (re.compile(r"Expected (?P<expected>'.+')"), N_("Expected {expected}")),
+    (
+        re.compile(r"Found invalid character (?P<character>.+)"),
+        N_("Found invalid character {character}"),
+    ),
+    (re.compile(r"Illegal character (?P<character>.+)"), N_("Illegal character {character}")),
+)
+
+
+def _meeting_where(slug: str) -> str:
+    """The place of a message about one meeting: ``meeting 'temamote-tromso': ``."""
+    return _("meeting '{slug}'").format(slug=slug) + ": "

@@ -164,3 +164,25 @@ def test_a_real_postfix_report_for_an_unknown_user_marks_the_invitation(
     assert row["delivery"] == "bounced"
     assert row["response"].startswith("bounced: 5.1.1 unknown user")
     assert doc["bounced"] == 1
+
+
+def test_a_detector_that_fails_prints_no_traceback(project: Path) -> None:
+    """flufl.bounce logs a failing detector's traceback (Yale's, on a message without From:);
+    staff see the message listed for review, and no traceback (a process of its own, so that
+    logging is as it is for staff: no handler configured)."""
+    import subprocess
+    import sys
+
+    junk = project / "x.msg"
+    junk.write_bytes(b"junk")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "inviter"), "rsvp", "import", str(junk)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Exception in detector" not in done.stderr
+    assert "x.msg: no calendar part" in done.stdout + done.stderr

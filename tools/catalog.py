@@ -14,8 +14,8 @@ What is extracted (Babel does the reading):
 - Click's own words ("Usage:", "Error: {message}", "Missing option '{param_hint}'."), which
   Click looks up in the same catalog (``inviter.translation.use_language``).
 
-``update`` keeps every translation already made and takes new ones from ``i18n-parts/*.po`` when
-such fragments exist (translations written side by side, merged here and then deleted).
+``update`` keeps every translation already made; when ``i18n-parts/*.po`` fragments exist
+(translations written side by side, merged here and then deleted), theirs win.
 """
 
 from __future__ import annotations
@@ -159,11 +159,11 @@ def update() -> list[str]:
     .mo; return the problems ``check`` would report afterwards."""
     template = extract_template()
     known: dict[Key, str | tuple[str, ...]] = {}
-    for part in sorted(PARTS.glob("*.po")) if PARTS.is_dir() else []:
-        for key, string in _translations(read_catalog(part)).items():
-            known.setdefault(key, string)
     if PO.exists():
         known.update(_translations(read_catalog(PO)))
+    # While fragments exist they are where translations are written: theirs win.
+    for part in sorted(PARTS.glob("*.po")) if PARTS.is_dir() else []:
+        known.update(_translations(read_catalog(part)))
     catalog = Catalog(
         locale="nb",
         domain="inviter",

@@ -16,6 +16,7 @@ from inviter.cli.options import (
     password_prompt,
 )
 from inviter.errors import PartialFailure
+from inviter.translation import N_, _, ngettext, pgettext
 
 if TYPE_CHECKING:
     from inviter.replies.recording import ImportReport
@@ -26,16 +27,32 @@ def _print_import(report: ImportReport) -> None:
     from inviter.replies.rsvp import describe_import
 
     for warning in report.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(_("Warning: {message}").format(message=warning), err=True)
     click.echo(describe_import(report))
     if report.review:
-        click.echo(f"For review ({len(report.review)}):", err=True)
+        count = len(report.review)
+        click.echo(_("For review ({count}):").format(count=count), err=True)
         for item in report.review:
             click.echo(f"  {item.where}: {item.reason}", err=True)
-        count = len(report.review)
         raise PartialFailure(
-            f"{count} message{'' if count == 1 else 's'} not recorded; see the list above"
+            ngettext(
+                "{count} message not recorded; see the list above",
+                "{count} messages not recorded; see the list above",
+                count,
+            ).format(count=count)
         )
+
+
+def _answer_word(partstat: str) -> str:
+    """The answer that counts, in the words of ``inviter status`` (its RSVP_WORDS)."""
+    words = {
+        "ACCEPTED": pgettext("answer", "accepted"),
+        "DECLINED": pgettext("answer", "declined"),
+        "TENTATIVE": pgettext("answer", "tentative"),
+        "DELEGATED": pgettext("answer", "delegated"),
+        "NEEDS-ACTION": pgettext("answer", "needs-action"),
+    }
+    return words.get(partstat, partstat.lower())
 
 
 @click.group("rsvp", cls=InviterGroup)
@@ -81,7 +98,7 @@ def fetch_rsvp(app: AppContext) -> None:
 
 
 @rsvp_group.command("set")
-@meeting_option("The meeting.")
+@meeting_option(N_("The meeting."))
 @click.option("--note", default="", metavar="TEXT", help="What they said, for the record.")
 @click.argument("email", shell_complete=complete_email)
 @click.argument("answer", type=click.Choice(["yes", "no", "maybe", "ja", "nei", "kanskje"]))
@@ -94,9 +111,12 @@ def set_rsvp(app: AppContext, slug: str, note: str, email: str, answer: str) -> 
       inviter rsvp set --meeting temamote-tromso kari@example.org yes --note "by phone"
     """
     from inviter.replies.rsvp import set_reply
-    from inviter.reports.status import RSVP_WORDS
 
     done = set_reply(app.settings, app.db, slug, email, answer, note)
     who = f"{done.name} <{done.email}>" if done.name else done.email
     # The answer read back after recording, not the one typed (SPEC: it prints what counts).
-    click.echo(f"Recorded {who}: {RSVP_WORDS[done.counted]} for {done.slug}; it counts now.")
+    click.echo(
+        _("Recorded {who}: {answer} for {slug}; it counts now.").format(
+            who=who, answer=_answer_word(done.counted), slug=done.slug
+        )
+    )

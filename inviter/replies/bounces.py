@@ -11,6 +11,7 @@ reply (out of office) is never a bounce, whatever a detector says.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from email.message import Message
@@ -19,6 +20,12 @@ from flufl.bounce import all_failures
 
 from inviter.addresses import normalize_email
 from inviter.text import one_line
+
+# flufl.bounce runs every detector and, when one raises (Yale's on a message without From:
+# indexes an empty list), logs the traceback with log.exception (flufl/bounce/_scan.py) and goes
+# on with the others. With no logging configured, Python's last-resort handler would print
+# that traceback on staff's terminal; the result is the same without it.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 MAX_FAILURES = 200  # recipients read from one report: ours carry one each
 _REASON_CHARS = 300

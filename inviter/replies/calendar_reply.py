@@ -23,6 +23,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from inviter.addresses import normalize_email
 from inviter.text import with_lines
+from inviter.translation import _
 
 # RFC 5545 §3.1: a line break followed by one space or tab is a fold. Unfolding the bytes before
 # decoding joins a UTF-8 character that a client split across the fold (imip.md 7, 17).
@@ -123,14 +124,22 @@ def _requote(line: str, number: int) -> str:
     """
     match = re.match(r"[A-Za-z0-9-]+", line)
     if not match:
-        raise CalendarError(f"line {number}: not a content line: {line[:60]!r}")
+        raise CalendarError(
+            _("line {number}: not a content line: {text}").format(
+                number=number, text=repr(line[:60])
+            )
+        )
     name = match.group().upper()
     pos = match.end()
     params: list[str] = []
     while pos < len(line) and line[pos] == ";":
         key_match = re.match(r"[A-Za-z0-9-]+", line[pos + 1 :])
         if not key_match:
-            raise CalendarError(f"line {number}: {name}: bad parameter at column {pos + 2}")
+            raise CalendarError(
+                _("line {number}: {name}: bad parameter at column {column}").format(
+                    number=number, name=name, column=pos + 2
+                )
+            )
         key = key_match.group().upper()
         pos += 1 + key_match.end()
         if pos >= len(line) or line[pos] != "=":
@@ -142,7 +151,11 @@ def _requote(line: str, number: int) -> str:
             if pos < len(line) and line[pos] == '"':
                 end = line.find('"', pos + 1)
                 if end < 0:
-                    raise CalendarError(f"line {number}: {name}: unclosed quote in {key}")
+                    raise CalendarError(
+                        _("line {number}: {name}: unclosed quote in {key}").format(
+                            number=number, name=name, key=key
+                        )
+                    )
                 values.append(line[pos + 1 : end])
                 pos = end + 1
             else:
@@ -163,7 +176,9 @@ def _requote(line: str, number: int) -> str:
             break
         params.append(f"{key}=" + ",".join(f'"{v}"' for v in values))
     if pos >= len(line) or line[pos] != ":":
-        raise CalendarError(f"line {number}: {name}: no ':' before the value")
+        raise CalendarError(
+            _("line {number}: {name}: no ':' before the value").format(number=number, name=name)
+        )
     return ";".join([name, *params]) + line[pos:]
 
 
@@ -197,7 +212,7 @@ def parse_calendar(raw: bytes, charset: str | None = None) -> ReplyCalendar:
     number = last = 0
     for number, line in enumerate(_LINE_END.split(text), start=1):
         if number > MAX_LINES:
-            raise CalendarError(f"more than {MAX_LINES} lines: not a reply")
+            raise CalendarError(_("more than {count} lines: not a reply").format(count=MAX_LINES))
         line = line.strip("\ufeff")
         if not line.strip():
             continue
@@ -214,7 +229,11 @@ def parse_calendar(raw: bytes, charset: str | None = None) -> ReplyCalendar:
                 if open_blocks == ["VCALENDAR", "VTIMEZONE"]:
                     zones.append([])
             elif not open_blocks or open_blocks[-1] != block:
-                raise CalendarError(f"line {number}: END:{block} does not close a BEGIN")
+                raise CalendarError(
+                    _("line {number}: END:{block} does not close a BEGIN").format(
+                        number=number, block=block
+                    )
+                )
             else:
                 open_blocks.pop()
             if not open_blocks:
@@ -231,15 +250,19 @@ def parse_calendar(raw: bytes, charset: str | None = None) -> ReplyCalendar:
         else:
             lines.append(fixed)
     if not seen_calendar:
-        raise CalendarError("no BEGIN:VCALENDAR")
+        raise CalendarError(_("no BEGIN:VCALENDAR"))
     if open_blocks:
         # Truncated: a reply cut short in transit; what was read may still hold the answer, but
         # half a calendar is not evidence to record.
-        raise CalendarError(f"line {last}: ends inside {open_blocks[-1]} (no END)")
+        raise CalendarError(
+            _("line {number}: ends inside {block} (no END)").format(
+                number=last, block=open_blocks[-1]
+            )
+        )
     try:
         calendar = Calendar.from_ical("\r\n".join(lines) + "\r\n")
     except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError on odd input
-        raise CalendarError(f"not iCalendar: {exc}") from None
+        raise CalendarError(_("not iCalendar: {error}").format(error=exc)) from None
     return ReplyCalendar(calendar, tuple("\r\n".join(block) + "\r\n" for block in zones))
 
 
@@ -291,10 +314,18 @@ def _zone(tzid: str, calendar: ReplyCalendar) -> tzinfo:
                 continue
             zone = block.to_tz()
         except Exception as exc:  # icalendar raises many kinds on odd VTIMEZONEs
-            raise CalendarError(f"VTIMEZONE {tzid!r} cannot be used: {exc}") from None
+            raise CalendarError(
+                _("VTIMEZONE {tzid} cannot be used: {error}").format(tzid=repr(tzid), error=exc)
+            ) from None
         if isinstance(zone, tzinfo):
             return zone
-    raise CalendarError(f"TZID {tzid!r} is neither a known zone nor defined by a VTIMEZONE")
+    raise CalendarError(
+        _("TZID {tzid} is neither a known zone nor defined by a VTIMEZONE").format(tzid=repr(tzid))
+    )
+
+
+def _not_a_time(name: str, value: str) -> str:
+    return _("{name}: {value} is not a date-time").format(name=name, value=repr(value))
 
 
 def parse_time(name: str, prop: Any, calendar: ReplyCalendar) -> datetime:
@@ -306,12 +337,12 @@ def parse_time(name: str, prop: Any, calendar: ReplyCalendar) -> datetime:
     value = _text(prop).strip()
     match = _DATE_TIME.match(value)
     if not match:
-        raise CalendarError(f"{name}: {value!r} is not a date-time")
+        raise CalendarError(_not_a_time(name, value))
     day, clock, utc = match.groups()
     try:
         moment = datetime.strptime(day + (clock or "000000"), "%Y%m%d%H%M%S")
     except ValueError:
-        raise CalendarError(f"{name}: {value!r} is not a date-time") from None
+        raise CalendarError(_not_a_time(name, value)) from None
     tzid = _param(prop, "TZID")
     if utc or not tzid:
         return moment.replace(tzinfo=UTC)
@@ -320,7 +351,9 @@ def parse_time(name: str, prop: Any, calendar: ReplyCalendar) -> datetime:
         return moment.replace(tzinfo=zone).astimezone(UTC)
     except (OverflowError, ValueError):
         # Year 1 or 9999 in a zone east or west of UTC leaves datetime's range.
-        raise CalendarError(f"{name}: {value!r} is out of range") from None
+        raise CalendarError(
+            _("{name}: {value} is out of range").format(name=name, value=repr(value))
+        ) from None
 
 
 def _sequence(event: IcalComponent) -> int:
@@ -334,7 +367,11 @@ def _sequence(event: IcalComponent) -> int:
     if not text:
         return 0
     if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_SEQUENCE:
-        raise CalendarError(f"SEQUENCE {text[:40]!r} is not a number from 0 to {MAX_SEQUENCE}")
+        raise CalendarError(
+            _("SEQUENCE {value} is not a number from 0 to {largest}").format(
+                value=repr(text[:40]), largest=MAX_SEQUENCE
+            )
+        )
     return int(text)
 
 
@@ -383,7 +420,7 @@ def read_event(
     """Return the answers one VEVENT carries (one per answering ATTENDEE)."""
     uid = _text(event.get("UID")).strip()
     if not uid:
-        raise CalendarError("VEVENT without UID")
+        raise CalendarError(_("VEVENT without UID"))
     name = "DTSTAMP" if "DTSTAMP" in event else "X-MICROSOFT-CDO-REPLYTIME"
     stamp = parse_time(name, event[name], calendar) if name in event else fallback_stamp
     sequence = _sequence(event)
@@ -394,7 +431,9 @@ def read_event(
         proposed_end = parse_time("DTEND", end, calendar) if end is not None else None
     attendees = _all(event, "ATTENDEE")
     if not attendees:
-        raise CalendarError(f"{method} without ATTENDEE (UID {uid})")
+        raise CalendarError(
+            _("{method} without ATTENDEE (UID {uid})").format(method=method, uid=uid)
+        )
     answers = []
     for prop in attendees:
         value = _text(prop)
@@ -441,15 +480,21 @@ def read_calendar(
     calendar = parse_calendar(raw, charset)
     method = (_text(calendar.calendar.get("METHOD")) or content_method or "").strip().upper()
     if method not in ANSWER_METHODS:
-        shown = f"METHOD:{method}" if method else "no METHOD"
-        return Reading(method=method, problem=f"calendar with {shown}, not a reply")
+        problem = (
+            _("calendar with METHOD:{method}, not a reply").format(method=method)
+            if method
+            else _("calendar with no METHOD, not a reply")
+        )
+        return Reading(method=method, problem=problem)
     answers: list[Answer] = []
     seen: set[tuple[str, str]] = set()
     # The master event first: a RECURRENCE-ID override repeats the same attendee's answer.
     children = [c for c in calendar.calendar.subcomponents if c.name == "VEVENT"]
     events = sorted(children, key=lambda e: "RECURRENCE-ID" in e)
     if not events:
-        return Reading(method=method, problem=f"METHOD:{method} without VEVENT")
+        return Reading(
+            method=method, problem=_("METHOD:{method} without VEVENT").format(method=method)
+        )
     for event in events:
         for answer in read_event(event, method, calendar, fallback_stamp):
             if (answer.uid, answer.email) not in seen:

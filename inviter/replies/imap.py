@@ -25,6 +25,7 @@ from inviter.replies.mail_files import MailItem
 from inviter.replies.recording import ImportReport, ReplyRecorder
 from inviter.store.database import Database
 from inviter.store.models import ImapMark
+from inviter.translation import _
 
 FETCH_BATCH = 50
 # RFC 3501 §9: UIDs and UIDVALIDITY are nz-number, at most 4,294,967,295.
@@ -67,18 +68,34 @@ def connect(
     imap = settings.imap
     env = os.environ if env is None else env
     if not imap.host:
-        raise ConfigError(f"{settings.config_path.name}: [imap] host: is required for rsvp fetch")
+        raise ConfigError(
+            _("{file}: [imap] host: is required for rsvp fetch").format(
+                file=settings.config_path.name
+            )
+        )
     if not imap.username:
-        raise ConfigError(f"{settings.config_path.name}: [imap] username: is required")
+        raise ConfigError(
+            _("{file}: [imap] username: is required").format(file=settings.config_path.name)
+        )
     where = f"{imap.host}:{imap.port}"
     notes = warnings if warnings is not None else []
     if imap.security == "none":
-        notes.append(
-            f"{where}: security = none: the login and the replies cross the network unencrypted"
-            + ("" if imap.host in LOOPBACK else " (set security = tls or starttls)")
-        )
+        if imap.host in LOOPBACK:
+            note = _(
+                "{server}: security = none: the login and the replies cross the network unencrypted"
+            )
+        else:
+            note = _(
+                "{server}: security = none: the login and the replies cross the network "
+                "unencrypted (set security = tls or starttls)"
+            )
+        notes.append(note.format(server=where))
     if not imap.validate_certs:
-        notes.append(f"{where}: validate_certs = false: the server's identity is not checked")
+        notes.append(
+            _("{server}: validate_certs = false: the server's identity is not checked").format(
+                server=where
+            )
+        )
     credentials = resolve_credentials(imap, env, password_prompt, section="imap")
     client: imaplib.IMAP4 | None = None
     try:
@@ -90,7 +107,9 @@ def connect(
             client = imaplib.IMAP4(imap.host, imap.port, timeout=imap.timeout)
             if imap.security == "starttls":
                 if "STARTTLS" not in client.capabilities:
-                    raise ConnectionFailure(f"{where}: the server does not offer STARTTLS")
+                    raise ConnectionFailure(
+                        _("{server}: the server does not offer STARTTLS").format(server=where)
+                    )
                 client.starttls(ssl_context=client_context(imap, "imap"))
         if credentials.token is not None:
             blob = f"user={imap.username}\x01auth=Bearer {credentials.token()}\x01\x01".encode()
@@ -110,16 +129,22 @@ def connect(
         raise
     except ssl.SSLError as exc:
         _close(client)
-        raise ConnectionFailure(f"{where}: TLS failed: {exc.reason or exc}") from None
+        raise ConnectionFailure(
+            _("{server}: TLS failed: {reason}").format(server=where, reason=exc.reason or exc)
+        ) from None
     except (TimeoutError, OSError) as exc:
         _close(client)
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ConnectionFailure(f"{where}: cannot connect: {reason}") from None
+        raise ConnectionFailure(
+            _("{server}: cannot connect: {reason}").format(server=where, reason=reason)
+        ) from None
     except imaplib.IMAP4.error as exc:
         _close(client)
         # The server's words only: imaplib never echoes the password into its errors.
         raise ConnectionFailure(
-            f"{where}: login refused for '{imap.username}': {_text(exc)}"
+            _("{server}: login refused for '{username}': {reason}").format(
+                server=where, username=imap.username, reason=_text(exc)
+            )
         ) from None
     return client
 
@@ -156,7 +181,9 @@ def _check(result: tuple[str, list[object]], what: str) -> list[object]:
     status, data = result
     if status != "OK":
         detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
-        raise ConnectionFailure(f"IMAP {what} failed: {detail}")
+        raise ConnectionFailure(
+            _("IMAP {command} failed: {detail}").format(command=what, detail=detail)
+        )
     return data
 
 
@@ -164,7 +191,11 @@ def _number(text: bytes | str, what: str) -> int:
     """Read an nz-number the server sent; junk is the server's fault, not a traceback."""
     value = text.decode("ascii", "replace") if isinstance(text, bytes) else text
     if not value.isascii() or not value.isdigit() or not 0 < int(value) <= _MAX_NUMBER:
-        raise ConnectionFailure(f"IMAP server sent {what} {value[:40]!r}, not a number")
+        raise ConnectionFailure(
+            _("IMAP server sent {what} {value}, not a number").format(
+                what=what, value=repr(value[:40])
+            )
+        )
     return int(value)
 
 
@@ -197,7 +228,10 @@ def _fetch(client: imaplib.IMAP4, uids: Sequence[int], folder: str) -> dict[int,
             if match:
                 uid = _number(match.group(1), "UID")
                 found[uid] = MailItem(
-                    f"imap {folder} UID {uid}", bytes(entry[1]), received=_internaldate(entry[0])
+                    f"imap {folder} UID {uid}",  # stored as it is: Reply.source
+                    bytes(entry[1]),
+                    received=_internaldate(entry[0]),
+                    label=_("imap {folder} UID {uid}").format(folder=folder, uid=uid),
                 )
     return found
 
@@ -235,14 +269,22 @@ def fetch_replies(
         try:
             status, _data = client.select(encode_mailbox(imap.folder), readonly=not imap.move_to)
         except imaplib.IMAP4.error as exc:
-            raise ConnectionFailure(f"IMAP folder '{imap.folder}': {_text(exc)}") from None
+            raise ConnectionFailure(
+                _("IMAP folder '{folder}': {reason}").format(folder=imap.folder, reason=_text(exc))
+            ) from None
         if status != "OK":
-            raise ConnectionFailure(f"IMAP folder '{imap.folder}' cannot be opened")
+            raise ConnectionFailure(
+                _("IMAP folder '{folder}' cannot be opened").format(folder=imap.folder)
+            )
         if imap.move_to and _missing(client, imap.move_to):
             _check(client.create(encode_mailbox(imap.move_to)), "CREATE")
         validity_data = client.response("UIDVALIDITY")[1]
         if not validity_data or not isinstance(validity_data[0], bytes | str):
-            raise ConnectionFailure(f"IMAP folder '{imap.folder}': the server sent no UIDVALIDITY")
+            raise ConnectionFailure(
+                _("IMAP folder '{folder}': the server sent no UIDVALIDITY").format(
+                    folder=imap.folder
+                )
+            )
         validity = _number(validity_data[0], "UIDVALIDITY")
         with db.reading() as session:
             mark = session.scalar(select(ImapMark).where(ImapMark.mailbox == mailbox_key))
@@ -264,11 +306,17 @@ def fetch_replies(
                 _move(client, handled, encode_mailbox(imap.move_to))
                 recorder.report.moved += len(handled)
     except (OSError, imaplib.IMAP4.abort) as exc:
-        raise ConnectionFailure(f"{imap.host}:{imap.port}: connection lost: {exc}") from None
+        raise ConnectionFailure(
+            _("{server}: connection lost: {error}").format(
+                server=f"{imap.host}:{imap.port}", error=exc
+            )
+        ) from None
     except imaplib.IMAP4.error as exc:
         # A BAD or NO answer imaplib raises itself (RFC 3501 §7.1): the server's words.
         raise ConnectionFailure(
-            f"{imap.host}:{imap.port}: the server refused: {_text(exc)}"
+            _("{server}: the server refused: {reason}").format(
+                server=f"{imap.host}:{imap.port}", reason=_text(exc)
+            )
         ) from None
     finally:
         _close(client)

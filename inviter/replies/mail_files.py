@@ -23,6 +23,7 @@ from inviter.replies.bounces import read_delivery_report
 from inviter.replies.mail_reading import CALENDAR_TYPES, MailReading, read_calendar_bytes
 from inviter.replies.tnef import read_tnef
 from inviter.text import one_line
+from inviter.translation import _
 
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -47,12 +48,23 @@ _PLAIN_ADDRESS = re.compile(
 
 @dataclass(frozen=True)
 class MailItem:
-    """One message to read: where it came from (for people) and its raw bytes."""
+    """One message to read: where it came from (for people) and its raw bytes.
+
+    ``where`` is stored with what the message holds (Reply.source, RawMessage.source) as it
+    always was, in English; ``label`` says the same in the language staff read, when it differs
+    (a message of an mbox, a UID in an IMAP folder), for the review list and the warnings.
+    """
 
     where: str
     raw: bytes
     kind: str = "mime"  # "mime" (RFC 5322 bytes), "msg" (Outlook .msg) or "ics" (a bare calendar)
     received: datetime | None = None  # when the mailbox got it, if the mailbox says (IMAP)
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        """Where the message came from, as staff read it."""
+        return self.label or self.where
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ def iter_mail(path: Path) -> Iterator[MailItem | Unreadable]:
         with path.open("rb") as handle:
             head = handle.read(8)
     except OSError as exc:
-        yield Unreadable(str(path), f"cannot be read: {exc.strerror}")
+        yield Unreadable(str(path), _cannot_read(exc))
         return
     if head.startswith(OLE_MAGIC):
         yield from _read_whole(path, kind="msg")
@@ -95,11 +107,17 @@ def _read_whole(path: Path, *, kind: str) -> Iterator[MailItem | Unreadable]:
     try:
         size = path.stat().st_size
         if size > MAX_MESSAGE_BYTES:
-            yield Unreadable(str(path), f"{size} bytes: too big for a reply, not read")
+            yield Unreadable(
+                str(path), _("{size} bytes: too big for a reply, not read").format(size=size)
+            )
             return
         yield MailItem(str(path), path.read_bytes(), kind)
     except OSError as exc:
-        yield Unreadable(str(path), f"cannot be read: {exc.strerror}")
+        yield Unreadable(str(path), _cannot_read(exc))
+
+
+def _cannot_read(exc: OSError) -> str:
+    return _("cannot be read: {error}").format(error=exc.strerror)
 
 
 def _iter_maildir(path: Path) -> Iterator[MailItem | Unreadable]:
@@ -124,13 +142,17 @@ def iter_mbox(path: Path) -> Iterator[MailItem | Unreadable]:
     too_big = False
 
     def item() -> MailItem | Unreadable:
-        where = f"{path}, message {index}"
+        where = f"{path}, message {index}"  # stored as it is: Reply.source
+        label = _("{file}, message {number}").format(file=path, number=index)
         if too_big:
-            return Unreadable(where, f"more than {MAX_MESSAGE_BYTES} bytes: too big for a reply")
+            return Unreadable(
+                label,
+                _("more than {size} bytes: too big for a reply").format(size=MAX_MESSAGE_BYTES),
+            )
         # The blank line before the next "From " belongs to the separator, not the message.
         if lines and lines[-1] in {b"\n", b"\r\n"}:
             lines.pop()
-        return MailItem(where, b"".join(lines))
+        return MailItem(where, b"".join(lines), label=label)
 
     try:
         with path.open("rb") as handle:
@@ -151,7 +173,7 @@ def iter_mbox(path: Path) -> Iterator[MailItem | Unreadable]:
             if index:
                 yield item()
     except OSError as exc:
-        yield Unreadable(str(path), f"cannot be read: {exc.strerror}")
+        yield Unreadable(str(path), _cannot_read(exc))
 
 
 def parse_message(raw: bytes) -> Message:
@@ -244,9 +266,10 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
     """Read a MIME message: every calendar part, forwarded messages and winmail.dat included."""
     containers = len(_CONTAINER.findall(raw))
     if containers > MAX_CONTAINERS:
-        return MailReading(
-            problems=[f"{containers} nested MIME parts (more than {MAX_CONTAINERS}): not a reply"]
+        problem = _("{count} nested MIME parts (more than {limit}): not a reply").format(
+            count=containers, limit=MAX_CONTAINERS
         )
+        return MailReading(problems=[problem])
     message = parse_message(raw)
     refs = f"{_raw_header(message, 'In-Reply-To')} {_raw_header(message, 'References')}"
     senders, sender = senders_of(message)
@@ -266,7 +289,7 @@ def read_mime(raw: bytes, now: datetime) -> MailReading:
             continue
         ctype = part.get_content_type()
         filename = (part.get_filename() or "").lower()
-        label = f"part {number} ({ctype})"
+        label = _("part {number} ({type})").format(number=number, type=ctype)
         is_file_calendar = filename.endswith((".ics", ".vcs")) and ctype in {
             "application/octet-stream",
             "text/plain",

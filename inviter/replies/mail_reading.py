@@ -12,6 +12,7 @@ from datetime import datetime
 
 from inviter.replies.bounces import DeliveryReport
 from inviter.replies.calendar_reply import Answer, CalendarError, read_calendar
+from inviter.translation import _
 
 CALENDAR_TYPES = frozenset(
     {"text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics", "text/vcalendar"}
@@ -60,7 +61,7 @@ def read_calendar_bytes(
     try:
         result = read_calendar(data, charset=charset, content_method=method, fallback_stamp=stamp)
     except CalendarError as exc:
-        reading.problems.append(f"{label} cannot be read: {exc}")
+        reading.problems.append(_("{part} cannot be read: {error}").format(part=label, error=exc))
         return
     if result.problem:
         reading.problems.append(f"{label}: {result.problem}")

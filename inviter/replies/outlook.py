@@ -20,6 +20,7 @@ from inviter.replies.calendar_reply import Answer
 from inviter.replies.mail_files import read_mime
 from inviter.replies.mail_reading import MailReading, is_calendar_attachment, read_calendar_bytes
 from inviter.replies.tnef import read_tnef
+from inviter.translation import _
 
 # MS-OXOCAL 2.2.1.27: a UID that Outlook did not make is kept after this marker.
 _VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"
@@ -92,12 +93,16 @@ def _meeting_response(msg: Any, reading: MailReading, now: datetime) -> None:
     goid = msg.globalObjectID
     raw_goid = bytes(goid.toBytes()) if goid is not None else b""
     if not raw_goid:
-        reading.problems.append(f"Outlook {msg.classType} without a meeting id (GlobalObjectId)")
+        reading.problems.append(
+            _("Outlook {kind} without a meeting id (GlobalObjectId)").format(kind=msg.classType)
+        )
         return
     try:
         attendee = _sender(msg)
     except ValueError as exc:
-        reading.problems.append(f"Outlook {msg.classType}: the sender's address: {exc}")
+        reading.problems.append(
+            _("Outlook {kind}: the sender's address: {error}").format(kind=msg.classType, error=exc)
+        )
         return
     counter = bool(getattr(msg, "appointmentCounterProposal", False))
     name, _address = email.utils.parseaddr(str(msg.sender or ""))
@@ -128,7 +133,7 @@ def _read_msg_object(msg: Any, reading: MailReading, now: datetime, depth: int) 
         data = attachment.data
         name = str(attachment.longFilename or attachment.shortFilename or "").lower()
         mime = str(getattr(attachment, "mimetype", "") or "").lower()
-        label = f"attachment {name or '(no name)'}"
+        label = _("attachment {name}").format(name=name or _("(no name)"))
         if isinstance(data, bytes):
             if is_calendar_attachment(name, mime, data):
                 read_calendar_bytes(
@@ -152,7 +157,7 @@ def read_msg(raw: bytes, now: datetime) -> MailReading:
     try:
         msg = extract_msg.openMsg(raw, strict=False)
     except Exception as exc:  # extract-msg and olefile raise many kinds on a damaged file
-        reading.problems.append(f"not a readable Outlook .msg file: {exc}")
+        reading.problems.append(_("not a readable Outlook .msg file: {error}").format(error=exc))
         return reading
     try:
         reading.message_id = str(getattr(msg, "messageId", "") or "")
@@ -163,7 +168,7 @@ def read_msg(raw: bytes, now: datetime) -> MailReading:
         reading.received = _aware(getattr(msg, "receivedTime", None))
         _read_msg_object(msg, reading, now, 0)
     except Exception as exc:  # a property stream that is cut short or of the wrong type
-        reading.problems.append(f"Outlook .msg cannot be read: {exc}")
+        reading.problems.append(_("Outlook .msg cannot be read: {error}").format(error=exc))
     finally:
         msg.close()
     return reading

@@ -29,6 +29,7 @@ from inviter.replies.mail_reading import MailReading, read_calendar_bytes
 from inviter.replies.outlook import read_msg
 from inviter.store.database import Database
 from inviter.store.models import REQUEST, Delivery, MeetingState, RawMessage, Reply, utcnow
+from inviter.translation import _, ngettext
 
 Outcome = Literal["reply", "review", "ignored"]
 # What storing can raise for one message's content: the database refusing a row (a trigger, a
@@ -99,7 +100,11 @@ class _Answer:
 
 @dataclass
 class _Pending:
-    """A message whose answers are to be stored, with where its raw bytes will be kept."""
+    """A message whose answers are to be stored, with where its raw bytes will be kept.
+
+    ``where`` is stored (Reply.source) as it always was; ``shown`` is the same place in the
+    language staff read, for the review list and the warnings.
+    """
 
     item: MailItem
     reading: MailReading
@@ -107,6 +112,7 @@ class _Pending:
     answers: list[_Answer]
     received: datetime
     report: DeliveryReport | None = None
+    shown: str = ""
 
 
 @dataclass
@@ -191,8 +197,9 @@ class ReplyRecorder:
         try:
             return self._read_one(item, index, pending)
         except Exception as exc:  # one hostile message must never stop the rest (SPEC)
-            where = item.where
-            return self._review(where, f"cannot be read: {type(exc).__name__}: {exc}"[:300])
+            where = item.shown if isinstance(item, MailItem) else item.where
+            error = f"{type(exc).__name__}: {exc}"
+            return self._review(where, _("cannot be read: {error}").format(error=error)[:300])
 
     def _read_one(
         self, item: MailItem | Unreadable, index: int, pending: dict[int, _Pending]
@@ -200,24 +207,25 @@ class ReplyRecorder:
         if isinstance(item, Unreadable):
             return self._review(item.where, item.reason)
         reading = read_item(item, self.now)
-        where = f"{item.where} {reading.message_id}".strip()
+        where = f"{item.where} {reading.message_id}".strip()  # stored: Reply.source
+        shown = f"{item.shown} {reading.message_id}".strip()
         answers = [a for a in reading.answers if a.email != self.organizer]
         if not answers and reading.report is not None:
             received = min(item.received or reading.received or self.now, self.now)
-            pending[index] = _Pending(item, reading, where, [], received, reading.report)
+            pending[index] = _Pending(item, reading, where, [], received, reading.report, shown)
             return "reply"
         if not answers:
             if reading.problems:
-                return self._review(where, "; ".join(reading.problems))
+                return self._review(shown, "; ".join(reading.problems))
             if reading.answers:
-                return self._review(where, "the only attendee answering is the organizer")
+                return self._review(shown, _("the only attendee answering is the organizer"))
             if not self.all_plain and not self._looks_like_answer(reading):
                 return "ignored"
             if reading.auto_reply:
-                return self._review(where, "an automatic reply without a calendar part")
+                return self._review(shown, _("an automatic reply without a calendar part"))
             return self._review(
-                where,
-                "no calendar part (an answer typed by hand?); record it with 'inviter rsvp set'",
+                shown,
+                _("no calendar part (an answer typed by hand?); record it with 'inviter rsvp set'"),
             )
         chosen: list[_Answer] = []
         unknown: list[str] = []
@@ -230,18 +238,26 @@ class ReplyRecorder:
             if part.ignored:
                 named = ", ".join(part.ignored[:_NAMED])
                 more = len(part.ignored) - _NAMED
-                named += f" and {more} more" if more > 0 else ""
+                if more > 0:
+                    named = _("{names} and {count} more").format(names=named, count=more)
+                count = len(part.ignored)
                 self.report.warnings.append(
-                    f"{where}: a reply answers for one attendee; {len(part.ignored)} other "
-                    f"ATTENDEE line{'s' if len(part.ignored) > 1 else ''} ignored ({named})"
+                    ngettext(
+                        "{where}: a reply answers for one attendee; {count} other ATTENDEE "
+                        "line ignored ({names})",
+                        "{where}: a reply answers for one attendee; {count} other ATTENDEE "
+                        "lines ignored ({names})",
+                        count,
+                    ).format(where=shown, count=count, names=named)
                 )
         if not chosen:
+            uids = ", ".join(sorted(set(unknown)))
             return self._review(
-                where, f"UID {', '.join(sorted(set(unknown)))} matches no meeting of this inviter"
+                shown, _("UID {uids} matches no meeting of this inviter").format(uids=uids)
             )
         # When the message reached the mailbox, never later than now: the cap on DTSTAMP.
         received = min(item.received or reading.received or self.now, self.now)
-        pending[index] = _Pending(item, reading, where, chosen, received)
+        pending[index] = _Pending(item, reading, where, chosen, received, shown=shown)
         return "reply"
 
     def _looks_like_answer(self, reading: MailReading) -> bool:
@@ -261,7 +277,9 @@ class ReplyRecorder:
             for chosen in message.answers:
                 self._known.pop(chosen.meeting.id, None)
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-            return self._review(message.where, f"cannot be stored: {reason}")
+            return self._review(
+                message.shown, _("cannot be stored: {reason}").format(reason=reason)
+            )
         self._count(tally)
         return "reply"
 
@@ -304,7 +322,9 @@ class ReplyRecorder:
                 marked = apply_report(session, message.report)
                 tally.bounced, tally.delayed = len(marked.bounced), len(marked.delayed)
                 tally.warnings += [
-                    f"{message.where}: a delivery report for {email}, to whom nothing was sent"
+                    _("{where}: a delivery report for {email}, to whom nothing was sent").format(
+                        where=message.shown, email=email
+                    )
                     for email in marked.unmatched
                 ]
             tallies.append(tally)
@@ -414,15 +434,22 @@ class ReplyRecorder:
         tally.counters += answer.method == "COUNTER"
         if not chosen.verified:
             tally.unverified += 1
-            came = (
-                "is a calendar file, with no sender to check"
-                if message.item.kind == "ics"
-                else f"was sent by {sender or 'an unknown sender'}"
+            if message.item.kind == "ics":
+                came = _(
+                    "{where}: the answer for {email} is a calendar file, with no sender to check"
+                )
+            elif sender:
+                came = _("{where}: the answer for {email} was sent by {sender}")
+            else:
+                came = _("{where}: the answer for {email} was sent by an unknown sender")
+            kept = _(
+                "kept as unverified, not counted; confirm it with "
+                "'inviter rsvp set --meeting {slug} {email} yes|no|maybe'"
             )
             tally.warnings.append(
-                f"{message.where}: the answer for {answer.email} {came}: kept as unverified, "
-                f"not counted; confirm it with 'inviter rsvp set --meeting {meeting.slug} "
-                f"{answer.email} yes|no|maybe'"
+                came.format(where=message.shown, email=answer.email, sender=sender)
+                + ": "
+                + kept.format(slug=meeting.slug, email=answer.email)
             )
 
 
@@ -431,7 +458,7 @@ def read_item(item: MailItem, now: datetime) -> MailReading:
     if item.kind == "ics":
         reading = MailReading()
         read_calendar_bytes(
-            item.raw, reading, label="calendar file", charset=None, method=None, stamp=now
+            item.raw, reading, label=_("calendar file"), charset=None, method=None, stamp=now
         )
         return reading
     if item.kind == "msg":

@@ -25,6 +25,7 @@ from inviter.store.database import Database
 from inviter.store.meetings import ensure_state
 from inviter.store.models import REQUEST, Contact, Delivery, Reply, utcnow
 from inviter.text import with_lines
+from inviter.translation import _, ngettext
 
 # Messages per transaction: few enough that a crash loses little and others can write between
 # batches (sending.md: BEGIN IMMEDIATE holds the write lock), many enough to be fast.
@@ -40,35 +41,64 @@ ANSWERS = {
 }
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def describe_import(report: ImportReport) -> str:
     """Say in one line what an import or fetch recorded."""
-    first = f"{_plural(report.recorded, 'answer')} recorded"
+    first = ngettext("{count} answer recorded", "{count} answers recorded", report.recorded)
+    first = first.format(count=report.recorded)
     extra = []
     if report.forwarded:
-        extra.append(f"{report.forwarded} from forwarded guests")
+        extra.append(
+            ngettext(
+                "{count} from forwarded guests", "{count} from forwarded guests", report.forwarded
+            ).format(count=report.forwarded)
+        )
     if report.counters:
-        extra.append(f"{report.counters} proposing a new time")
+        extra.append(
+            ngettext(
+                "{count} proposing a new time", "{count} proposing a new time", report.counters
+            ).format(count=report.counters)
+        )
     if report.unverified:
-        extra.append(f"{report.unverified} unverified, not counted")
+        extra.append(
+            ngettext(
+                "{count} unverified, not counted",
+                "{count} unverified, not counted",
+                report.unverified,
+            ).format(count=report.unverified)
+        )
     if extra:
         first += f" ({', '.join(extra)})"
     parts = [first]
     if report.unchanged:
-        parts.append(f"{report.unchanged} already recorded")
-    if report.bounced or report.delayed:
         parts.append(
-            f"{_plural(report.bounced + report.delayed, 'delivery report')} "
-            f"({report.bounced} bounced, {report.delayed} delayed)"
+            ngettext(
+                "{count} already recorded", "{count} already recorded", report.unchanged
+            ).format(count=report.unchanged)
+        )
+    if report.bounced or report.delayed:
+        reports = report.bounced + report.delayed
+        parts.append(
+            ngettext(
+                "{count} delivery report ({bounced} bounced, {delayed} delayed)",
+                "{count} delivery reports ({bounced} bounced, {delayed} delayed)",
+                reports,
+            ).format(count=reports, bounced=report.bounced, delayed=report.delayed)
         )
     if report.older:
-        parts.append(f"{report.older} older than one recorded (kept in history, not counted)")
+        parts.append(
+            ngettext(
+                "{count} older than one recorded (kept in history, not counted)",
+                "{count} older than one recorded (kept in history, not counted)",
+                report.older,
+            ).format(count=report.older)
+        )
     if report.moved:
-        parts.append(f"{report.moved} moved")
-    return f"Read {_plural(report.messages, 'message')}: {', '.join(parts)}."
+        parts.append(
+            ngettext("{count} moved", "{count} moved", report.moved).format(count=report.moved)
+        )
+    return ngettext(
+        "Read {count} message: {parts}.", "Read {count} messages: {parts}.", report.messages
+    ).format(count=report.messages, parts=", ".join(parts))
 
 
 def import_replies(
@@ -78,7 +108,7 @@ def import_replies(
     recorder = ReplyRecorder(db, now=now, organizer=settings.organizer.email)
     for path in paths:
         if not path.exists():
-            recorder.report.review.append(ReviewItem(str(path), "no such file or folder"))
+            recorder.report.review.append(ReviewItem(str(path), _("no such file or folder")))
             continue
         items = iter_mail(path)
         while batch := list(itertools.islice(items, BATCH_SIZE)):
@@ -115,7 +145,9 @@ def set_reply(
     """
     meeting = settings.meeting(slug)
     if answer not in ANSWERS:
-        raise InputError(f"answer '{answer}': give yes, no or maybe (ja, nei or kanskje)")
+        raise InputError(
+            _("answer '{answer}': give yes, no or maybe (ja, nei or kanskje)").format(answer=answer)
+        )
     try:
         address = normalize_email(email)
     except ValueError as exc:
@@ -138,8 +170,10 @@ def set_reply(
         )
         if contact is None and invited is None and earlier is None:
             raise InputError(
-                f"{address} is neither a contact nor invited to '{slug}'; "
-                "add them with 'inviter contacts add' first"
+                _(
+                    "{email} is neither a contact nor invited to '{slug}'; "
+                    "add them with 'inviter contacts add' first"
+                ).format(email=address, slug=slug)
             )
         in_audience = (
             session.scalar(audience_query(meeting.audience).where(Contact.email == address))

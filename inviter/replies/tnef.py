@@ -9,6 +9,7 @@ from datetime import datetime
 import tnefparse
 
 from inviter.replies.mail_reading import MailReading, is_calendar_attachment, read_calendar_bytes
+from inviter.translation import _
 
 # tnefparse logs every oddity of a file at WARNING; the import reports its own.
 logging.getLogger("tnefparse").setLevel(logging.ERROR)
@@ -45,20 +46,28 @@ def read_tnef(data: bytes, reading: MailReading, *, label: str, stamp: datetime)
             (str(o.data) for o in tnef.msgprops if o.name == tnefparse.TNEF.ATTMESSAGECLASS), ""
         )
     except DAMAGED as exc:  # UnicodeDecodeError is a ValueError
-        reading.problems.append(f"{label} cannot be decoded: {exc}")
+        reading.problems.append(
+            _("{part} cannot be decoded: {error}").format(part=label, error=exc)
+        )
         return
     found = False
     for name, body in attachments:
         if body and is_calendar_attachment(name, "", body):
             found = True
+            shown = name or _("attachment")
             read_calendar_bytes(
-                body, reading, label=f"{label} {name or 'attachment'}", charset=None,
-                method=None, stamp=stamp,
-            )  # fmt: skip
+                body, reading, label=f"{label} {shown}", charset=None, method=None, stamp=stamp
+            )
     if not found:
-        what = f"an Outlook {kind} message" if kind else "Outlook rich text"
         reading.has_calendar = True
-        reading.problems.append(
-            f"{label} holds {what} without a calendar part; open it in Outlook and record "
-            "the answer with 'inviter rsvp set'"
-        )
+        if kind:
+            problem = _(
+                "{part} holds an Outlook {kind} message without a calendar part; open it in "
+                "Outlook and record the answer with 'inviter rsvp set'"
+            ).format(part=label, kind=kind)
+        else:
+            problem = _(
+                "{part} holds Outlook rich text without a calendar part; open it in Outlook and "
+                "record the answer with 'inviter rsvp set'"
+            ).format(part=label)
+        reading.problems.append(problem)

@@ -19,11 +19,13 @@ from sqlalchemy.exc import (
     ProgrammingError,
     SQLAlchemyError,
 )
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inviter.errors import DatabaseError
 from inviter.store.migrations import upgrade
 from inviter.store.models import SCHEMA_VERSION, Base, SchemaInfo
+from inviter.translation import _
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -115,27 +117,29 @@ class Database:
         try:
             parsed = make_url(url)
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-            raise DatabaseError(
-                f"--db: '{hide_credentials(url)}' is neither a path nor a database URL"
-            ) from None
+            message = _("--db: '{url}' is neither a path nor a database URL")
+            raise DatabaseError(message.format(url=hide_credentials(url))) from None
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if not self.is_sqlite and url.partition("://")[2].count("@") > 1:
             # SQLAlchemy splits at the first "@": the rest of the password would become the
             # host, be looked up in DNS and be shown in the driver's error.
-            raise DatabaseError(
-                f"--db: '{hide_credentials(url)}' holds more than one '@'; write an '@' in "
+            message = _(
+                "--db: '{url}' holds more than one '@'; write an '@' in "
                 "the user name or password as %40"
             )
+            raise DatabaseError(message.format(url=hide_credentials(url)))
         self.is_postgresql = parsed.get_backend_name() == "postgresql"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             if not folder.is_dir():
-                raise DatabaseError(f"{parsed.database}: the folder {folder} does not exist")
+                message = _("{database}: the folder {folder} does not exist")
+                raise DatabaseError(message.format(database=parsed.database, folder=folder))
         try:
             self.engine: Engine = create_engine(url)
         except (ArgumentError, ImportError) as exc:
-            raise DatabaseError(f"--db: cannot use '{hide_credentials(url)}': {exc}") from None
+            message = _("--db: cannot use '{url}': {reason}")
+            raise DatabaseError(message.format(url=hide_credentials(url), reason=exc)) from None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -156,8 +160,10 @@ class Database:
         with self._readers() as session:
             try:
                 return session.scalar(select(SchemaInfo.version))
-            except (OperationalError, ProgrammingError):
-                return None  # no such table yet, or no server: the full path says which
+            except (OperationalError, ProgrammingError, SQLAlchemyDatabaseError):
+                # No such table yet, no server, or not a database at all (a file of something
+                # else: "file is not a database"): the full path says which.
+                return None
 
     def _prepare(self) -> None:
         """Create the schema on first use, bring an older one up to date, refuse a newer one."""
@@ -173,9 +179,14 @@ class Database:
                     session.add(SchemaInfo(id=1, version=SCHEMA_VERSION))
                     self.created = True
                 elif info.version > SCHEMA_VERSION:
+                    message = _(
+                        "{database}: schema version {version}, this release knows {known}; "
+                        "upgrade inviter"
+                    )
                     raise DatabaseError(
-                        f"{self.describe()}: schema version {info.version}, this release "
-                        f"knows {SCHEMA_VERSION}; upgrade inviter"
+                        message.format(
+                            database=self.describe(), version=info.version, known=SCHEMA_VERSION
+                        )
                     )
                 elif info.version < SCHEMA_VERSION:
                     # In the same transaction as the version number: all steps or none.
@@ -184,12 +195,15 @@ class Database:
         except SQLAlchemyError as exc:
             # OperationalError: no server, wrong password; ProgrammingError: no right to create
             # the tables (PostgreSQL 15 grants none in "public" but to the database's owner).
-            hint = ""
             if getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501":
-                hint = "; the first run must be by a user who may create tables there (its owner)"
-            raise DatabaseError(
-                f"{self.describe()}: cannot be opened: {_reason(exc)}{hint}"
-            ) from None
+                message = _(
+                    "{database}: cannot be opened: {reason}; the first run must be by a user "
+                    "who may create tables there (its owner)"
+                )
+            else:
+                message = _("{database}: cannot be opened: {reason}")
+            shown = message.format(database=self.describe(), reason=_reason(exc))
+            raise DatabaseError(shown) from None
 
     def describe(self) -> str:
         """Name the database for messages, without a password."""
@@ -234,9 +248,11 @@ class Database:
         except DataError as exc:
             # SQLite stores any length; PostgreSQL enforces VARCHAR(n). Input is checked
             # against the column lengths first (contact_fields), so this is the last guard.
+            message = _(
+                "{database}: a value does not fit its column ({reason}); nothing was changed"
+            )
             raise DatabaseError(
-                f"{self.describe()}: a value does not fit its column ({_reason(exc)}); "
-                "nothing was changed"
+                message.format(database=self.describe(), reason=_reason(exc))
             ) from None
         except SQLAlchemyError as exc:
             raise DatabaseError(f"{self.describe()}: {_reason(exc)}") from None

@@ -15,7 +15,9 @@ import os
 import tomllib
 from pathlib import Path
 
+from inviter.config import toml_reason
 from inviter.errors import ConfigError
+from inviter.translation import _
 
 UID_FILE = "inviter-uids.toml"
 _HEADER = (
@@ -38,13 +40,17 @@ class UidBook:
         except FileNotFoundError:
             return {}
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{self.path}: cannot be read: {exc}") from None
+            message = _("{path}: cannot be read: {reason}")
+            raise ConfigError(message.format(path=self.path, reason=exc)) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{self.path}: {exc}; restore it from a backup, or delete it to give meetings "
+            message = _(
+                "{path}: {reason}; restore it from a backup, or delete it to give meetings "
                 "not yet sent new calendar UIDs"
+            )
+            raise ConfigError(
+                message.format(path=self.path, reason=toml_reason(str(exc)))
             ) from None
         return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
 
@@ -70,7 +76,7 @@ class UidBook:
             temporary.write_text(_HEADER + body, encoding="utf-8")
             os.replace(temporary, self.path)  # never a half-written file after a crash
         except OSError as exc:
-            raise ConfigError(
-                f"{self.path}: cannot be written ({exc.strerror}); the folder of inviter.toml "
-                "must be writable"
-            ) from None
+            message = _(
+                "{path}: cannot be written ({reason}); the folder of inviter.toml must be writable"
+            )
+            raise ConfigError(message.format(path=self.path, reason=exc.strerror)) from None
