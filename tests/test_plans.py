@@ -50,7 +50,7 @@ def test_paged_audience_is_sent_whole_in_order_once(folder: Path, invoke: Invoke
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "".join(f"sent: {e}\n" for e in AUDIENCE)
-        + f"{MEETING}: invitation, SEQUENCE 0, through the outbox\n"
+        + f"{MEETING}: invitation, version 1, through the outbox\n"
         "  sent: 5\n"
         f"Nothing left this machine: the messages are files in {outbox} "
         '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.\n'
@@ -68,7 +68,7 @@ def test_paged_audience_lists_who_left_and_who_had_it(folder: Path, invoke: Invo
     listed = invoke("send", "--meeting", MEETING)
     assert listed.exit_code == 0, listed.output
     assert listed.stdout == (
-        f"{MEETING}: invitation, SEQUENCE 0, through the outbox\n"
+        f"{MEETING}: invitation, version 1, through the outbox\n"
         "  nothing to send: everyone in the audience has the current version\n"
         "  already had it: 3\n"
         f"  left the audience since invited, not sent: 2 (inviter cancel --meeting {MEETING} "

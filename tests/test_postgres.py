@@ -145,7 +145,7 @@ def test_send_rsvp_status_attendance_and_meetings_match_sqlite(
     assert again.stdout == (
         # The shipped example is autumn 2022: into the outbox a started meeting only warns.
         f"Warning: meeting '{TEMAMOTE}' started on 2022-11-09 at 10:00\n"
-        f"{TEMAMOTE}: invitation, SEQUENCE 0, through the outbox\n"
+        f"{TEMAMOTE}: invitation, version 1, through the outbox\n"
         "  nothing to send: everyone in the audience has the current version\n"
         "  already had it: 24\n"
     )

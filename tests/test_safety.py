@@ -190,8 +190,8 @@ def test_last_seasons_meeting_needs_force_over_smtp(folder: Path, invoke: Invoke
         refused = invoke("send", "--meeting", MEETING, "--yes", env=env)
         assert refused.exit_code == 2
         assert refused.stderr == (
-            f"Error: meeting '{MEETING}' started on 2022-11-09 at 10:00; sending its request now "
-            "needs --force; nothing was sent\n"
+            f"Error: meeting '{MEETING}' started on 2022-11-09 at 10:00; sending the invitation "
+            "now needs --force; nothing was sent\n"
         )
         assert handler.messages == []
         forced = invoke("send", "--meeting", MEETING, "--yes", "--force", env=env)

@@ -56,7 +56,7 @@ def test_outbox_send_then_nothing_the_second_time(folder: Path, invoke: Invoke) 
         result.stdout
         == (
             "".join(f"sent: {e}\n" for e in AUDIENCE)  # the outbox is one writer, in order
-            + f"{MEETING}: invitation, SEQUENCE 0, through the outbox\n"
+            + f"{MEETING}: invitation, version 1, through the outbox\n"
             "  sent: 5\n"
             f"Nothing left this machine: the messages are files in {outbox} "
             '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.\n'
@@ -76,7 +76,7 @@ def test_outbox_send_then_nothing_the_second_time(folder: Path, invoke: Invoke) 
     again = invoke("send", "--meeting", MEETING)
     assert again.exit_code == 0
     assert again.stdout == (
-        f"{MEETING}: invitation, SEQUENCE 0, through the outbox\n"
+        f"{MEETING}: invitation, version 1, through the outbox\n"
         "  nothing to send: everyone in the audience has the current version\n"
         "  already had it: 5\n"
     )
@@ -89,10 +89,10 @@ def test_outbox_summary_is_exact(folder: Path, invoke: Invoke) -> None:
     assert result.exit_code == 0
     assert result.stdout == (
         "sent: kari@example.org\n"
-        f"{MEETING}: invitation, SEQUENCE 0, through the outbox\n"
+        f"{MEETING}: invitation, version 1, through the outbox\n"
         "  sent: 1\n"
-        f"Nothing left this machine: the messages are files in {outbox} "
-        '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.\n'
+        f"Nothing left this machine: the message is a file in {outbox} "
+        '(transport = "outbox"); set transport = "smtp" in [send] to send it for real.\n'
     )
 
 
@@ -160,7 +160,7 @@ def test_smtp_send_one_message_per_recipient(folder: Path, invoke: Invoke) -> No
         result = invoke("send", "--meeting", MEETING, env=smtp_env(server))
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(
-        f"{MEETING}: invitation, SEQUENCE 0, through SMTP 127.0.0.1:{server.port} (none)\n"
+        f"{MEETING}: invitation, version 1, through SMTP 127.0.0.1:{server.port} (none)\n"
         "  sent: 5\n"
     )
     assert sorted(m.recipients for m in handler.messages) == [(e,) for e in AUDIENCE]
@@ -188,7 +188,7 @@ def test_dry_run_connects_nowhere_and_records_nothing(folder: Path, invoke: Invo
         result = invoke("send", "--meeting", MEETING, "--dry-run", env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"{MEETING}: invitation, SEQUENCE 0, through SMTP 127.0.0.1:{server.port} (none)\n"
+        f"{MEETING}: invitation, version 1, through SMTP 127.0.0.1:{server.port} (none)\n"
         "  dry run: 5 messages rendered; nothing sent, nothing recorded, no connection made\n"
         + "".join(f"    {e}\n" for e in AUDIENCE)
     )
@@ -247,7 +247,7 @@ def test_permanent_failure_is_listed_and_not_repeated(folder: Path, invoke: Invo
     assert handler.commands.count("RCPT per@example.org") == 2  # once per run asked for it
     assert second.exit_code == 0
     assert second.stdout == (
-        f"{MEETING}: invitation, SEQUENCE 0, through SMTP 127.0.0.1:{server.port} (none)\n"
+        f"{MEETING}: invitation, version 1, through SMTP 127.0.0.1:{server.port} (none)\n"
         "  nothing to send: everyone in the audience has the current version\n"
         "  already had it: 4\n"
         f"  refused earlier, not tried again: 1 (inviter send --meeting {MEETING} --to EMAIL "
@@ -420,7 +420,7 @@ def test_changed_place_sends_an_update_with_a_higher_sequence(folder: Path, invo
         write_config(folder, location="Tromsø bibliotek, Grønnegata 94")
         result = invoke("send", "--meeting", MEETING, env=env)
     assert result.exit_code == 0, result.output
-    assert f"{MEETING}: invitation, SEQUENCE 1, through SMTP" in result.stdout
+    assert f"{MEETING}: invitation, version 2, through SMTP" in result.stdout
     assert "  sent: 5\n" in result.stdout
     updates = [m for m in handler.messages if prop(calendar_of(m.data), "SEQUENCE") == "1"]
     assert sorted(m.recipients[0] for m in updates) == AUDIENCE
@@ -454,7 +454,7 @@ def test_left_the_audience_is_listed_and_cancel_to_uninvites(folder: Path, invok
     )
     assert cancelled.exit_code == 0, cancelled.output
     assert cancelled.stdout.endswith(
-        f"{MEETING}: cancellation, SEQUENCE 1, through SMTP 127.0.0.1:{server.port} (none)\n"
+        f"{MEETING}: cancellation, version 2, through SMTP 127.0.0.1:{server.port} (none)\n"
         "  sent: 1\n"
     )
     [cancel] = [m for m in handler.to("per@example.org") if "CANCEL" in calendar_of(m.data)]
@@ -546,7 +546,7 @@ def test_remind_those_who_have_not_answered(folder: Path, invoke: Invoke) -> Non
     )
     assert second.exit_code == 0, second.output
     assert first.stdout.endswith(
-        f"{MEETING}: reminder, SEQUENCE 0, through SMTP 127.0.0.1:{server.port} (none)\n"
+        f"{MEETING}: reminder, version 1, through SMTP 127.0.0.1:{server.port} (none)\n"
         "  sent: 3\n"
         "  already answered: 2\n"
     )

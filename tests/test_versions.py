@@ -99,7 +99,7 @@ def test_a_new_time_asks_everyone_again(project: Path, invoke: Invoke) -> None:
 
     result = invoke("send", "--meeting", MEETING)
     assert result.exit_code == 0
-    assert "SEQUENCE 1" in result.stdout
+    assert "invitation, version 2," in result.stdout
     # The update says what changed, old and new, and asks for an answer again.
     text = " ".join(latest_text(project, ELLE).split())
     assert (
@@ -140,7 +140,7 @@ def test_a_new_description_keeps_the_answers(project: Path, invoke: Invoke) -> N
     assert listed(invoke)["changed"] is True
     result = invoke("send", "--meeting", MEETING)
     assert result.exit_code == 0
-    assert "SEQUENCE 1" in result.stdout  # sent, so calendars show the new text
+    assert "invitation, version 2," in result.stdout  # sent, so calendars show the new text
     text = " ".join(latest_text(project, ELLE).split())
     assert "Beskrivelsen er endret." in text
     assert "Har du allerede svart, trenger du ikke gjøre noe mer." in text  # answers stand

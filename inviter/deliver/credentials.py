@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from inviter.config import MailServerSettings
 from inviter.errors import ConfigError, InputError
+from inviter.translation import _
 
 PasswordPrompt = Callable[[str], str]
 
@@ -56,9 +57,11 @@ class TokenCommand:
         try:
             self.argv = shlex.split(command)
         except ValueError as exc:
-            raise ConfigError(f"{self.where}: cannot be split: {exc}") from None
+            raise ConfigError(
+                _("{key}: cannot be split: {reason}").format(key=self.where, reason=exc)
+            ) from None
         if not self.argv:
-            raise ConfigError(f"{self.where}: is empty")
+            raise ConfigError(_("{key}: is empty").format(key=self.where))
         self._clock = clock
         self._token: str | None = None
         self._at = 0.0
@@ -77,19 +80,32 @@ class TokenCommand:
                 self.argv, capture_output=True, text=True, timeout=120, check=False
             )
         except FileNotFoundError:
-            raise ConfigError(f"{self.where}: '{name}' not found") from None
+            raise ConfigError(
+                _("{key}: '{command}' not found").format(key=self.where, command=name)
+            ) from None
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"{self.where}: '{name}' failed: {exc}") from None
+            raise ConfigError(
+                _("{key}: '{command}' failed: {reason}").format(
+                    key=self.where, command=name, reason=exc
+                )
+            ) from None
         if done.returncode != 0:
             # stderr is shown, stdout (which would hold a token) never.
             why = (done.stderr.strip().splitlines() or [""])[-1][:200]
+            if why:
+                text = _("{key}: '{command}' exited with status {status}: {reason}")
+            else:
+                text = _("{key}: '{command}' exited with status {status}")
             raise ConfigError(
-                f"{self.where}: '{name}' exited with status {done.returncode}"
-                + (f": {why}" if why else "")
+                text.format(key=self.where, command=name, status=done.returncode, reason=why)
             )
         token = done.stdout.strip()
         if not token or any(c.isspace() for c in token):
-            raise ConfigError(f"{self.where}: '{name}' printed no token (one line expected)")
+            raise ConfigError(
+                _("{key}: '{command}' printed no token (one line expected)").format(
+                    key=self.where, command=name
+                )
+            )
         return token
 
 
@@ -105,12 +121,16 @@ def resolve_credentials(
     if server.username and server.security == "none" and server.host not in LOOPBACK:
         # A login without TLS hands the password to anyone on the path (RFC 8314 §3).
         raise ConfigError(
-            f'[{section}] security = "none" would send the password for {server.username} '
-            f'unencrypted to {server.host}; set security = "starttls" or "tls"'
+            _(
+                '[{section}] security = "none" would send the password for {username} '
+                'unencrypted to {host}; set security = "starttls" or "tls"'
+            ).format(section=section, username=server.username, host=server.host)
         )
     if server.auth == "xoauth2":
         if not server.username:
-            raise ConfigError(f'[{section}] username: is required with auth = "xoauth2"')
+            raise ConfigError(
+                _('[{section}] username: is required with auth = "xoauth2"').format(section=section)
+            )
         if env.get(f"{prefix}_OAUTH_TOKEN"):
             fixed = env[f"{prefix}_OAUTH_TOKEN"].strip()
             return Credentials(username=server.username, token=lambda: fixed)
@@ -132,9 +152,11 @@ def resolve_credentials(
             fresh()  # fail now, before anything is sent, if the sign-in cannot be renewed
             return Credentials(username=server.username, token=fresh)
         raise ConfigError(
-            f'[{section}] auth = "xoauth2" needs a token: set [{section}] tenant and client_id '
-            f"and run 'inviter login' (Microsoft 365), or set [{section}] oauth_token_command "
-            f"or {prefix}_OAUTH_TOKEN"
+            _(
+                '[{section}] auth = "xoauth2" needs a token: set [{section}] tenant and '
+                "client_id and run 'inviter login' (Microsoft 365), or set [{section}] "
+                "oauth_token_command or {variable}"
+            ).format(section=section, variable=f"{prefix}_OAUTH_TOKEN")
         )
     if not server.username:
         return Credentials()
@@ -142,10 +164,16 @@ def resolve_credentials(
         return Credentials(username=server.username, password=env[f"{prefix}_PASSWORD"])
     if prompt is None:
         raise InputError(
-            f"[{section}] username is '{server.username}' but no password is available: "
-            f"set {prefix}_PASSWORD (there is no terminal to ask on)"
+            _(
+                "[{section}] username is '{username}' but no password is available: "
+                "set {variable} (there is no terminal to ask on)"
+            ).format(section=section, username=server.username, variable=f"{prefix}_PASSWORD")
         )
     return Credentials(
         username=server.username,
-        password=prompt(f"Password for {server.username} at {server.host}"),
+        password=prompt(
+            _("Password for {username} at {host}").format(
+                username=server.username, host=server.host
+            )
+        ),
     )

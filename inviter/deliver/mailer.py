@@ -41,12 +41,13 @@ from inviter.deliver.transport import (
 )
 from inviter.errors import ConnectionFailure, InviterError
 from inviter.store.models import FAILED, PENDING, SENT, UNCERTAIN
+from inviter.translation import N_, _, ngettext
 
 MAX_DELAY = 900.0  # no single wait longer than 15 minutes
 # After Ctrl-C or SIGTERM, how long the messages already on the wire may take to be answered
 # (a relay answers in well under a second; Microsoft 365 in one or two).
 STOP_GRACE = 5.0
-STOPPED_ON_THE_WIRE = (
+STOPPED_ON_THE_WIRE = N_(
     "stopped (Ctrl-C or SIGTERM) while the message was on the wire: it may have arrived"
 )
 
@@ -211,7 +212,7 @@ class Mailer:
                 self.unsent = len(left)
                 return
             # Every worker gone with messages left (the server became unreachable): say why.
-            reason = self._fatal or "not sent: no connection to the server could be kept"
+            reason = self._fatal or _("not sent: no connection to the server could be kept")
             for job in left:
                 await self._final(job, FAILED, None, reason)
         finally:
@@ -251,7 +252,7 @@ class Mailer:
             try:
                 return await self._open()
             except LoginRefused as exc:
-                self._fatal = f"not sent: {exc}"
+                self._fatal = _("not sent: {reason}").format(reason=exc)
                 return None
             except ConnectionFailure as exc:
                 # Another connection still works: this one was one too many (432), so the
@@ -261,7 +262,7 @@ class Mailer:
                     return None
                 attempt += 1
                 if attempt > self.retries:
-                    self._fatal = f"not sent: {exc}"
+                    self._fatal = _("not sent: {reason}").format(reason=exc)
                     return None
                 await asyncio.sleep(self.backoff(attempt))
         return None
@@ -289,7 +290,8 @@ class Mailer:
             # uncertain, so the next run names it before it sends it again.
             connection.abort()  # no QUIT: the server may hold the data for a while yet
             if on_the_wire:
-                await self._report(Outcome(job, UNCERTAIN, None, STOPPED_ON_THE_WIRE, final=True))
+                stopped = _(STOPPED_ON_THE_WIRE)
+                await self._report(Outcome(job, UNCERTAIN, None, stopped, final=True))
             raise
         except DeliveryError as exc:
             if exc.permanent:
@@ -333,7 +335,8 @@ class Mailer:
             # No retry after a stop. Not delivered: it stays pending for the next run; maybe
             # delivered (lost after the data): uncertain, named by the next run.
             if job.possible_duplicate:
-                await self._final(job, FAILED, code, f"{why}; stopped before a retry")
+                why = _("{reason}; stopped before a retry").format(reason=why)
+                await self._final(job, FAILED, code, why)
             else:
                 await self._report(Outcome(job, PENDING, code, why, final=False))
                 self.unsent += 1
@@ -344,14 +347,19 @@ class Mailer:
             await self._report(Outcome(job, PENDING, code, why, final=False))
             await queue.retry(job, self.backoff(job.attempts))
             return
-        await self._final(job, FAILED, code, f"{why} (after {job.attempts} attempts)")
+        why = ngettext(
+            "{reason} (after {count} attempt)", "{reason} (after {count} attempts)", job.attempts
+        ).format(reason=why, count=job.attempts)
+        await self._final(job, FAILED, code, why)
         await queue.done()
 
     async def _final(self, job: Job, status: str, code: int | None, response: str) -> None:
         if status == FAILED and job.possible_duplicate:
             # An earlier attempt's answer was lost after the data: it may have arrived.
             status = UNCERTAIN
-            response = f"{response}; may have been delivered, not sent again"
+            response = _("{reason}; may have been delivered, not sent again").format(
+                reason=response
+            )
         await self._report(Outcome(job, status, code, response, final=True))
         job._data = None  # the bytes served the retries; kept, they grow with the audience
         job._rendering = None

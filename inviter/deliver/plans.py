@@ -52,6 +52,7 @@ from inviter.store.models import (
     MeetingState,
 )
 from inviter.store.versions import is_current
+from inviter.translation import N_, _
 
 
 def addresses(to: Collection[str] | None) -> list[str]:
@@ -168,13 +169,17 @@ def plan_request(
     state = get_state(session, meeting)
     if reinstating and (state is None or not state.cancelled):
         raise InputError(
-            f"meeting '{meeting.slug}' is not cancelled; nothing to reinstate (inviter send "
-            "invites those who lack the invitation)"
+            _(
+                "meeting '{slug}' is not cancelled; nothing to reinstate (inviter send "
+                "invites those who lack the invitation)"
+            ).format(slug=meeting.slug)
         )
     if state is not None and state.cancelled and not reinstating:
         raise InputError(
-            f"meeting '{meeting.slug}' was cancelled (inviter cancel); nothing was sent; "
-            f"inviter reinstate --meeting {meeting.slug} takes the cancellation back"
+            _(
+                "meeting '{slug}' was cancelled (inviter cancel); nothing was sent; "
+                "inviter reinstate --meeting {slug} takes the cancellation back"
+            ).format(slug=meeting.slug)
         )
     check_audience(session, meeting)
     if not to:
@@ -232,7 +237,9 @@ def plan_request(
 
 # Written on the untried rows of a run stopped by Ctrl-C or SIGTERM: that run recorded every
 # message it took, so these were never on the wire (unlike the untried rows a SIGKILL leaves).
-STOPPED_BEFORE_TURN = "not sent: the run was stopped (Ctrl-C or SIGTERM) before its turn"
+# Recorded in English whatever the language, as the next run looks for this very text; marked
+# for the catalog so that what shows a row's response can translate it (``_(response)``).
+STOPPED_BEFORE_TURN = N_("not sent: the run was stopped (Ctrl-C or SIGTERM) before its turn")
 
 
 def _invite_again(
@@ -277,8 +284,11 @@ def _check_to(session: Session, to: list[str], meeting: Meeting) -> None:
         if email in found:
             continue
         known = session.scalar(select(Contact.id).where(Contact.email == email))
-        where = f"not in the audience of meeting '{meeting.slug}'" if known else "not a contact"
-        raise InputError(f"--to {email}: {where}; nothing was sent")
+        if known:
+            text = _("--to {email}: not in the audience of meeting '{slug}'; nothing was sent")
+        else:
+            text = _("--to {email}: not a contact; nothing was sent")
+        raise InputError(text.format(email=email, slug=meeting.slug))
 
 
 def plan_cancel(
@@ -294,7 +304,11 @@ def plan_cancel(
     invited, uninvited = _invited(rows, cancelled=bool(state and state.cancelled))
     if state is None:
         if to:
-            raise InputError(f"--to {to[0]}: was never sent the invitation to '{meeting.slug}'")
+            raise InputError(
+                _("--to {email}: was never sent the invitation to '{slug}'").format(
+                    email=to[0], slug=meeting.slug
+                )
+            )
         return Plan("cancel", "", 0)
     # Higher than every version anyone was sent (RFC 5546 §2.1.4): clients ignore a CANCEL
     # whose SEQUENCE is lower than the event they hold.
@@ -303,7 +317,9 @@ def plan_cancel(
     for email in to:
         if email not in invited and email not in uninvited:
             raise InputError(
-                f"--to {email}: was never sent the invitation to '{meeting.slug}'; nothing was sent"
+                _(
+                    "--to {email}: was never sent the invitation to '{slug}'; nothing was sent"
+                ).format(email=email, slug=meeting.slug)
             )
     withdrawn = bool(to) and not invited <= set(to)
     plan = Plan("cancel", state.uid, sequence, withdrawn=withdrawn)
@@ -346,21 +362,26 @@ def plan_reminder(
     state = get_state(session, meeting)
     if state is None:
         raise InputError(
-            f"meeting '{meeting.slug}': nothing was sent yet; run inviter send --meeting "
-            f"{meeting.slug} first"
+            _(
+                "meeting '{slug}': nothing was sent yet; run inviter send --meeting {slug} first"
+            ).format(slug=meeting.slug)
         )
     if state.cancelled:
-        raise InputError(f"meeting '{meeting.slug}' was cancelled; no reminder sent")
+        raise InputError(
+            _("meeting '{slug}' was cancelled; no reminder sent").format(slug=meeting.slug)
+        )
     check_audience(session, meeting)
     require_audience(session, meeting)
     if not is_current(state.fingerprint, meeting):
         raise InputError(
-            f"meeting '{meeting.slug}': its time, place, link or title changed in "
-            f"{settings.config_path.name} since the invitation went out; run inviter send "
-            f"--meeting {meeting.slug} first, so the reminder carries the current version"
+            _(
+                "meeting '{slug}': its time, place, link or title changed in {file} since the "
+                "invitation went out; run inviter send --meeting {slug} first, so the reminder "
+                "carries the current version"
+            ).format(slug=meeting.slug, file=settings.config_path.name)
         )
     rows = _rows(session, state, settings.send.transport)
-    invited, _ = _invited(rows)
+    invited, _uninvited = _invited(rows)
     current = {
         r.email
         for r in rows
@@ -380,8 +401,10 @@ def plan_reminder(
     for email in to or []:
         if email not in current:
             raise InputError(
-                f"--to {email}: was not sent the current invitation to '{meeting.slug}'; "
-                "nothing was sent"
+                _(
+                    "--to {email}: was not sent the current invitation to '{slug}'; "
+                    "nothing was sent"
+                ).format(email=email, slug=meeting.slug)
             )
     plan = Plan("reminder", state.uid, state.sequence)
     if unfinished:
@@ -418,8 +441,10 @@ def _refuse_second_round(meeting: Meeting, last: datetime, now: datetime) -> Non
         return
     hours, minutes = divmod(int(age.total_seconds()) // 60, 60)
     raise InputError(
-        f"meeting '{meeting.slug}': a reminder round went out {hours} h {minutes} min ago; "
-        "another within 24 hours needs --force; nothing was sent"
+        _(
+            "meeting '{slug}': a reminder round went out {hours} h {minutes} min ago; "
+            "another within 24 hours needs --force; nothing was sent"
+        ).format(slug=meeting.slug, hours=hours, minutes=minutes)
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from inviter.deliver.targets import RecipientResult
 from inviter.domain import Kind
 from inviter.store.models import FAILED, SENT, UNCERTAIN
+from inviter.translation import N_, _, ngettext
 
 
 @dataclass
@@ -71,78 +72,125 @@ class SendReport:
         return [r for r in self.noted if r.possible_duplicate and r.status == SENT]
 
 
-_WHAT = {"request": "invitation", "cancel": "cancellation", "reminder": "reminder"}
+# What the run sent, in the summary's first line.
+_WHAT = {"request": N_("invitation"), "cancel": N_("cancellation"), "reminder": N_("reminder")}
+_COMMAND = {"request": "send", "cancel": "cancel", "reminder": "remind"}
 
 
 def describe_report(report: SendReport) -> str:
     """Return the summary people read after a run: counts, and every problem with its reason."""
-    what = _WHAT[report.kind]
-    how = "the outbox" if report.transport == "outbox" else f"SMTP {report.destination}"
-    lines = [*report.notes, f"{report.meeting}: {what}, SEQUENCE {report.sequence}, through {how}"]
+    what = _(_WHAT[report.kind])
+    how = _("the outbox") if report.transport == "outbox" else f"SMTP {report.destination}"
+    # People count versions from 1; the calendar's SEQUENCE counts from 0 (person.py alike).
+    head = _("{meeting}: {what}, version {version}, through {how}").format(
+        meeting=report.meeting, what=what, version=report.sequence + 1, how=how
+    )
+    lines = [*report.notes, head]
     if report.declined:
-        lines.append("  not confirmed: nothing sent, nothing recorded")
+        lines.append(_("  not confirmed: nothing sent, nothing recorded"))
     elif report.dry_run:
         lines.append(
-            f"  dry run: {report.rendered} message{_s(report.rendered)} rendered; nothing sent, "
-            "nothing recorded, no connection made"
+            ngettext(
+                "  dry run: {count} message rendered; nothing sent, nothing recorded, "
+                "no connection made",
+                "  dry run: {count} messages rendered; nothing sent, nothing recorded, "
+                "no connection made",
+                report.rendered,
+            ).format(count=report.rendered)
         )
         lines += [f"    {email}" for email in report.planned]
     elif not report.finished:
-        lines.append(f"  nothing to send: {_nobody(report)}")
+        lines.append(_("  nothing to send: {reason}").format(reason=_nobody(report)))
     else:
-        lines.append(f"  sent: {report.count(SENT)}")
+        lines.append(_("  sent: {count}").format(count=report.count(SENT)))
     if report.stopped:
-        command = {"request": "send", "cancel": "cancel", "reminder": "remind"}[report.kind]
         lines.append(
-            f"  stopped by Ctrl-C or SIGTERM: {report.unsent} not sent; the next "
-            f"inviter {command} --meeting {report.meeting} sends them (nothing is lost)"
+            ngettext(
+                "  stopped by Ctrl-C or SIGTERM: {count} not sent; the next "
+                "inviter {command} --meeting {meeting} sends them (nothing is lost)",
+                "  stopped by Ctrl-C or SIGTERM: {count} not sent; the next "
+                "inviter {command} --meeting {meeting} sends them (nothing is lost)",
+                report.unsent,
+            ).format(count=report.unsent, command=_COMMAND[report.kind], meeting=report.meeting)
         )
     if report.skipped:
-        label = "already answered" if report.kind == "reminder" else "already had it"
-        lines.append(f"  {label}: {len(report.skipped)}")
+        if report.kind == "reminder":
+            label = _("  already answered: {count}")
+        else:
+            label = _("  already had it: {count}")
+        lines.append(label.format(count=len(report.skipped)))
     failed = [r for r in report.noted if r.status == FAILED]
     if failed:
-        lines.append(f"  failed: {len(failed)}")
+        lines.append(_("  failed: {count}").format(count=len(failed)))
         lines += [f"    {r.email}: {_answer(r)}" for r in failed]
     uncertain = [r for r in report.noted if r.status == UNCERTAIN]
     if uncertain:
         lines.append(
-            f"  uncertain: {len(uncertain)} (the answer was lost after the message went out, "
-            "so it may have been delivered; not sent again: the next send names them and, at "
-            "a terminal, asks before sending again, with the same Message-ID)"
+            ngettext(
+                "  uncertain: {count} (the answer was lost after the message went out, so it may "
+                "have been delivered; not sent again: the next send names them and, at a "
+                "terminal, asks before sending again, with the same Message-ID)",
+                "  uncertain: {count} (the answer was lost after the message went out, so it may "
+                "have been delivered; not sent again: the next send names them and, at a "
+                "terminal, asks before sending again, with the same Message-ID)",
+                len(uncertain),
+            ).format(count=len(uncertain))
         )
         lines += [f"    {r.email}: {r.response}" for r in uncertain]
     if report.duplicates:
         lines.append(
-            f"  possible duplicates: {len(report.duplicates)} (same Message-ID and calendar UID: "
-            "the calendar entry is updated, not doubled)"
+            _(
+                "  possible duplicates: {count} (same Message-ID and calendar UID: the calendar "
+                "entry is updated, not doubled)"
+            ).format(count=len(report.duplicates))
         )
         lines += [f"    {r.email}" for r in report.duplicates]
     if report.failed_before:
         lines.append(
-            f"  refused earlier, not tried again: {len(report.failed_before)} "
-            f"(inviter send --meeting {report.meeting} --to EMAIL tries again)"
+            _(
+                "  refused earlier, not tried again: {count} "
+                "(inviter send --meeting {meeting} --to EMAIL tries again)"
+            ).format(count=len(report.failed_before), meeting=report.meeting)
         )
         lines += [f"    {r.email}: {_answer(r)}" for r in report.failed_before]
     if report.left_audience:
+        count = len(report.left_audience)
         lines.append(
-            f"  left the audience since invited, not sent: {len(report.left_audience)} "
-            f"(inviter cancel --meeting {report.meeting} --to EMAIL uninvites them)"
+            ngettext(
+                "  left the audience since invited, not sent: {count} "
+                "(inviter cancel --meeting {meeting} --to EMAIL uninvites them)",
+                "  left the audience since invited, not sent: {count} "
+                "(inviter cancel --meeting {meeting} --to EMAIL uninvites them)",
+                count,
+            ).format(count=count, meeting=report.meeting)
         )
         lines += [f"    {email}" for email in report.left_audience]
     if report.uninvited:
-        lines.append(f"  uninvited earlier, not sent: {len(report.uninvited)}")
+        lines.append(
+            _("  uninvited earlier, not sent: {count}").format(count=len(report.uninvited))
+        )
         lines += [f"    {email}" for email in report.uninvited]
     if report.held_back:
+        count = len(report.held_back)
         lines.append(
-            f"  may have it already, not sent again: {len(report.held_back)} "
-            f"(inviter send --meeting {report.meeting} --yes sends it to them)"
+            ngettext(
+                "  may have it already, not sent again: {count} "
+                "(inviter send --meeting {meeting} --yes sends it to them)",
+                "  may have it already, not sent again: {count} "
+                "(inviter send --meeting {meeting} --yes sends it to them)",
+                count,
+            ).format(count=count, meeting=report.meeting)
         )
         lines += [f"    {email}" for email in report.held_back]
     if report.transport == "outbox" and report.finished:
         lines.append(
-            f"Nothing left this machine: the messages are files in {report.destination} "
-            '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.'
+            ngettext(
+                "Nothing left this machine: the message is a file in {folder} "
+                '(transport = "outbox"); set transport = "smtp" in [send] to send it for real.',
+                "Nothing left this machine: the messages are files in {folder} "
+                '(transport = "outbox"); set transport = "smtp" in [send] to send them for real.',
+                report.finished,
+            ).format(folder=report.destination)
         )
     return "\n".join(lines)
 
@@ -153,11 +201,7 @@ def _answer(result: RecipientResult) -> str:
 
 def _nobody(report: SendReport) -> str:
     if report.kind == "request":
-        return "everyone in the audience has the current version"
+        return _("everyone in the audience has the current version")
     if report.kind == "cancel":
-        return "nobody holds the invitation"
-    return "everyone invited has answered"
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
+        return _("nobody holds the invitation")
+    return _("everyone invited has answered")

@@ -45,13 +45,16 @@ from inviter.deliver.targets import Early, FirstRows, Mode, Pending, Plan, Recip
 from inviter.deliver.transport import OutboxTransport, SmtpTransport, Transport
 from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import DatabaseError, InputError, StoppedAfterSending
+from inviter.locale.dates import format_date, format_time
 from inviter.store.database import Database
 from inviter.store.meetings import get_state
 from inviter.store.models import PENDING, SENT, Contact, Delivery, utcnow
 from inviter.store.recorder import Record, Recorder
 from inviter.store.versions import previous_version
+from inviter.translation import N_, _, current_language, pgettext
 
-DUPLICATE_NOTE = "possible duplicate: an earlier attempt's answer was lost after the data"
+# Added to the recorded answer of a message sent twice (shown by status, in the run's language).
+DUPLICATE_NOTE = N_("possible duplicate: an earlier attempt's answer was lost after the data")
 
 # Shown the plan of a run (its kind and how many it reaches) before anything is written or
 # sent; False stops the run with nothing done. It may raise InputError (no terminal to ask).
@@ -225,10 +228,10 @@ async def _run(
         return await _attempt(*args)
     # Two runs at once would each send to the other's pending recipients (a row stays pending
     # until the server's answer): the second one stops here, before anything is written.
-    busy = (
-        f"{db.describe()}: another inviter send, cancel or remind is running; nothing was sent "
-        f"for '{meeting.slug}'; run this again when it has finished"
-    )
+    busy = _(
+        "{database}: another inviter send, cancel or remind is running; nothing was sent "
+        "for '{slug}'; run this again when it has finished"
+    ).format(database=db.describe(), slug=meeting.slug)
     with db.exclusive(f"send {meeting.slug}", busy):
         return await _attempt(*args)
 
@@ -268,12 +271,14 @@ async def _attempt(
     )
     if draft.kind != "cancel" and meeting.start_at <= now:
         # Last season's file, sent again by a slip (issue 16): over SMTP it needs --force.
-        started = f"meeting '{meeting.slug}' started on {meeting.start:%Y-%m-%d at %H:%M}"
+        started = _started(meeting)
         if settings.send.transport == "smtp" and not dry_run and not run.force:
-            raise InputError(
-                f"{started}; sending its {draft.kind} now needs --force; nothing was sent"
-            )
-        report.notes.append(f"Warning: {started}")
+            if draft.kind == "reminder":
+                refused = _("{started}; sending the reminder now needs --force; nothing was sent")
+            else:
+                refused = _("{started}; sending the invitation now needs --force; nothing was sent")
+            raise InputError(refused.format(started=started))
+        report.notes.append(_("Warning: {message}").format(message=started))
     if not dry_run and draft.total and run.confirm is not None and not run.confirm(draft):
         report.declined = True
         return report  # asked, and told no: nothing written, nothing sent
@@ -314,7 +319,7 @@ async def _attempt(
         assert isinstance(job, _Message)
         response = outcome.response
         if outcome.status == SENT and job.possible_duplicate:
-            response = f"{response} ({DUPLICATE_NOTE})"
+            response = f"{response} ({_(DUPLICATE_NOTE)})"
         attempts = job.earlier + job.attempts
         await recorder.record(Record(job.key, outcome.status, attempts, outcome.code, response))
         if not outcome.final:
@@ -421,14 +426,28 @@ def _set_aside(session: Session, *, ids: list[int]) -> None:
         )
 
 
+def _started(meeting: Meeting) -> str:
+    """Say when the meeting started: 9. november 2022 kl. 10.00 (nb), 2022-11-09 at 10:00."""
+    start = meeting.start
+    if current_language() == "en":
+        day, time = f"{start:%Y-%m-%d}", f"{start:%H:%M}"
+    else:
+        day, time = format_date(start, "nb", weekday=False), format_time(start, "nb")
+    return _("meeting '{slug}' started on {date} at {time}").format(
+        slug=meeting.slug, date=day, time=time
+    )
+
+
 def _stopped(exc: DatabaseError, report: SendReport, in_doubt: set[str]) -> StoppedAfterSending:
     """Say that a run stopped by the database had sent mail already, and to whom maybe."""
-    doubt = ", ".join(sorted(in_doubt)) or "none"
+    doubt = ", ".join(sorted(in_doubt)) or pgettext("addresses", "none")
     return StoppedAfterSending(
-        f"{exc}; some messages had already left: {report.count(SENT)} recorded as sent; not "
-        f"recorded, may have left: {doubt}. Run the same command again once the database can "
-        "be written: those recorded are skipped, the others are named and sent again with the "
-        "same Message-ID"
+        _(
+            "{error}; some messages had already left: {count} recorded as sent; not "
+            "recorded, may have left: {addresses}. Run the same command again once the database "
+            "can be written: those recorded are skipped, the others are named and sent again "
+            "with the same Message-ID"
+        ).format(error=exc, count=report.count(SENT), addresses=doubt)
     )
 
 

@@ -22,6 +22,7 @@ import requests
 from inviter.config import MailServerSettings
 from inviter.deliver.token_store import TokenStore
 from inviter.errors import ConfigError, ConnectionFailure
+from inviter.translation import _
 
 # One sign-in serves both servers: both permissions belong to Exchange Online's resource, so one
 # refresh token renews tokens for either (Microsoft: "Authenticate an IMAP, POP or SMTP
@@ -41,13 +42,18 @@ def _check(server: MailServerSettings, section: str) -> None:
     for key in ("tenant", "client_id"):
         if not getattr(server, key):
             raise ConfigError(
-                f"[{section}] {key}: is required for a Microsoft 365 sign-in (ask the county's "
-                "IT for the tenant and the application (client) ID of inviter's app registration)"
+                _(
+                    "[{section}] {key}: is required for a Microsoft 365 sign-in (ask the "
+                    "county's IT for the tenant and the application (client) ID of inviter's "
+                    "app registration)"
+                ).format(section=section, key=key)
             )
     parts = urlsplit(server.authority)
     if parts.scheme != "https" or not parts.hostname:
         raise ConfigError(
-            f"[{section}] authority: '{server.authority}' must be an https:// address"
+            _("[{section}] authority: '{value}' must be an https:// address").format(
+                section=section, value=server.authority
+            )
         )
 
 
@@ -91,11 +97,15 @@ class SignIn:
             return work()
         except requests.exceptions.SSLError as exc:
             raise ConnectionFailure(
-                f"{self.authority}: the certificate is not trusted ({_reason(exc)})"
+                _("{address}: the certificate is not trusted ({reason})").format(
+                    address=self.authority, reason=_reason(exc)
+                )
             ) from None
         except requests.exceptions.RequestException as exc:
             raise ConnectionFailure(
-                f"{self.authority}: cannot be reached ({_reason(exc)})"
+                _("{address}: cannot be reached ({reason})").format(
+                    address=self.authority, reason=_reason(exc)
+                )
             ) from None
         except ValueError as exc:  # MSAL: "Unable to get authority configuration for ..."
             raise ConnectionFailure(f"{self.authority}: {exc}".splitlines()[0]) from None
@@ -106,14 +116,18 @@ class SignIn:
             lambda: self.app.initiate_device_flow(scopes=list(SCOPES))
         )
         if "user_code" not in flow:
-            raise ConnectionFailure(f"Microsoft 365 refused to start a sign-in: {_error(flow)}")
+            raise ConnectionFailure(
+                _("Microsoft 365 refused to start a sign-in: {answer}").format(answer=_error(flow))
+            )
         return flow
 
     def finish(self, flow: dict[str, Any]) -> str:
         """Wait until the person has signed in; keep the tokens; return the account's name."""
         result = self._call(lambda: self.app.acquire_token_by_device_flow(flow))
         if "access_token" not in result:
-            raise ConnectionFailure(f"the sign-in did not complete: {_error(result)}")
+            raise ConnectionFailure(
+                _("the sign-in did not complete: {answer}").format(answer=_error(result))
+            )
         self._keep()
         claims = result.get("id_token_claims") or {}
         return str(claims.get("preferred_username") or claims.get("email") or "")
@@ -130,16 +144,19 @@ class SignIn:
         """Return a fresh access token, renewed silently; ConnectionFailure when refused."""
         account = self.account(username)
         if account is None:
-            raise ConfigError(
-                f"not signed in to Microsoft 365{f' as {username}' if username else ''}: "
-                "run 'inviter login' first"
-            )
+            if username:
+                text = _("not signed in to Microsoft 365 as {username}: run 'inviter login' first")
+            else:
+                text = _("not signed in to Microsoft 365: run 'inviter login' first")
+            raise ConfigError(text.format(username=username))
         result = self._call(lambda: self.app.acquire_token_silent_with_error(list(SCOPES), account))
         if not result or "access_token" not in result:
-            why = _error(result) if result else "no token could be renewed"
+            why = _error(result) if result else _("no token could be renewed")
             raise ConnectionFailure(
-                f"Microsoft 365 refused to renew the sign-in of {account.get('username')} "
-                f"({why}); run 'inviter login' again"
+                _(
+                    "Microsoft 365 refused to renew the sign-in of {username} ({answer}); "
+                    "run 'inviter login' again"
+                ).format(username=account.get("username"), answer=why)
             )
         self._keep()
         return str(result["access_token"])

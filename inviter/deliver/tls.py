@@ -6,6 +6,7 @@ import ssl
 
 from inviter.config import MailServerSettings
 from inviter.errors import ConfigError
+from inviter.translation import _
 
 
 def client_context(settings: MailServerSettings, section: str) -> ssl.SSLContext:
@@ -21,7 +22,9 @@ def client_context(settings: MailServerSettings, section: str) -> ssl.SSLContext
         context = ssl.create_default_context(cafile=settings.ca_file or None)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
-            f"[{section}] ca_file: '{settings.ca_file}' cannot be used: {exc}"
+            _("[{section}] ca_file: '{file}' cannot be used: {reason}").format(
+                section=section, file=settings.ca_file, reason=exc
+            )
         ) from None
     if not settings.validate_certs:
         context.check_hostname = False

@@ -18,6 +18,7 @@ import keyring.errors
 from keyring.backends import fail
 
 from inviter.errors import ConfigError
+from inviter.translation import _
 
 SERVICE = "inviter"
 
@@ -50,7 +51,9 @@ class TokenStore:
     @property
     def where(self) -> str:
         """Where the sign-in is kept, for people."""
-        return "the system keyring" if self.in_keyring else f"{self.path} (only you can read it)"
+        if self.in_keyring:
+            return _("the system keyring")
+        return _("{file} (only you can read it)").format(file=self.path)
 
     def load(self) -> str | None:
         """Return the kept cache, or None when there is none."""
@@ -58,13 +61,17 @@ class TokenStore:
             try:
                 return keyring.get_password(SERVICE, self.key)
             except keyring.errors.KeyringError as exc:
-                raise ConfigError(f"the system keyring cannot be read: {exc}") from None
+                raise ConfigError(
+                    _("the system keyring cannot be read: {reason}").format(reason=exc)
+                ) from None
         try:
             return self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot be read: {exc.strerror}") from None
+            raise ConfigError(
+                _("{file}: cannot be read: {reason}").format(file=self.path, reason=exc.strerror)
+            ) from None
 
     def save(self, text: str) -> None:
         """Keep ``text``; in the file store, readable by this user alone from the first byte."""
@@ -72,7 +79,9 @@ class TokenStore:
             try:
                 keyring.set_password(SERVICE, self.key, text)
             except keyring.errors.KeyringError as exc:
-                raise ConfigError(f"the system keyring cannot be written: {exc}") from None
+                raise ConfigError(
+                    _("the system keyring cannot be written: {reason}").format(reason=exc)
+                ) from None
             return
         folder = self.path.parent
         try:
@@ -86,7 +95,11 @@ class TokenStore:
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)
         except OSError as exc:
-            raise ConfigError(f"{folder}: cannot keep the sign-in: {exc.strerror}") from None
+            raise ConfigError(
+                _("{folder}: cannot keep the sign-in: {reason}").format(
+                    folder=folder, reason=exc.strerror
+                )
+            ) from None
 
     def delete(self) -> bool:
         """Forget the sign-in; return whether there was one."""
@@ -96,12 +109,16 @@ class TokenStore:
             except keyring.errors.PasswordDeleteError:
                 return False
             except keyring.errors.KeyringError as exc:
-                raise ConfigError(f"the system keyring cannot be written: {exc}") from None
+                raise ConfigError(
+                    _("the system keyring cannot be written: {reason}").format(reason=exc)
+                ) from None
             return True
         try:
             self.path.unlink()
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot be removed: {exc.strerror}") from None
+            raise ConfigError(
+                _("{file}: cannot be removed: {reason}").format(file=self.path, reason=exc.strerror)
+            ) from None
         return True

@@ -31,6 +31,7 @@ from inviter.config import SmtpSettings
 from inviter.deliver.credentials import Credentials
 from inviter.deliver.tls import client_context
 from inviter.errors import ConfigError, ConnectionFailure, InputError, InviterError
+from inviter.translation import _
 
 
 class LoginRefused(ConnectionFailure):
@@ -150,8 +151,10 @@ class OutboxTransport:
                 (self.path / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(
-                f"{self.path}: cannot make the outbox Maildir: {exc.strerror}; "
-                "set [send] outbox to a folder you can write"
+                _(
+                    "{folder}: cannot make the outbox Maildir: {reason}; "
+                    "set [send] outbox to a folder you can write"
+                ).format(folder=self.path, reason=exc.strerror)
             ) from None
 
     def write(self, data: bytes) -> Path:
@@ -168,7 +171,9 @@ class OutboxTransport:
             os.replace(temp, final)
         except OSError as exc:
             raise ConnectionFailure(
-                f"{self.path}: cannot write to the outbox: {exc.strerror}"
+                _("{folder}: cannot write to the outbox: {reason}").format(
+                    folder=self.path, reason=exc.strerror
+                )
             ) from None
         return final
 
@@ -186,7 +191,7 @@ class OutboxConnection:
     async def send(self, sender: str, recipient: str, data: bytes) -> Accepted:
         """Write the message's wire bytes into new/."""
         path = self.outbox.write(wire_bytes(data))
-        return Accepted(250, f"written to {path}")
+        return Accepted(250, _("written to {file}").format(file=path))
 
     def abort(self) -> None:
         """Nothing is on a wire: a file is written whole or not at all."""
@@ -290,7 +295,7 @@ class SmtpConnection:
         """What the open connection's server said it offers (EHLO, RFC 5321 §4.1.1.1)."""
         smtp = self._smtp
         if smtp is None:
-            raise ConnectionDropped("not connected", uncertain=False)
+            raise ConnectionDropped(_("not connected"), uncertain=False)
         if smtp.last_ehlo_response is None:
             # Without TLS or a login to do, aiosmtplib leaves EHLO for the first command.
             try:
@@ -316,7 +321,7 @@ class SmtpConnection:
         """Send one message to one explicit recipient; raise DeliveryError/ConnectionDropped."""
         smtp = self._smtp
         if smtp is None or not smtp.is_connected:
-            raise ConnectionDropped("not connected", uncertain=False)
+            raise ConnectionDropped(_("not connected"), uncertain=False)
         stage = "MAIL"
         try:
             # MAIL, RCPT, DATA one by one so that a drop can be placed: before DATA nothing
@@ -335,10 +340,11 @@ class SmtpConnection:
             raise DeliveryError(exc.code, exc.message, stage=stage) from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
             self._drop()
-            what = "stalled" if isinstance(exc, aiosmtplib.SMTPTimeoutError) else "closed"
-            raise ConnectionDropped(
-                f"the server {what} the connection during {stage}", uncertain=stage == "DATA"
-            ) from None
+            if isinstance(exc, aiosmtplib.SMTPTimeoutError):
+                why = _("the server stalled the connection during {stage}")
+            else:
+                why = _("the server closed the connection during {stage}")
+            raise ConnectionDropped(why.format(stage=stage), uncertain=stage == "DATA") from None
         except (aiosmtplib.SMTPException, OSError) as exc:
             self._drop()
             raise ConnectionDropped(f"{stage}: {_strip(exc)}", uncertain=stage == "DATA") from None
@@ -384,39 +390,58 @@ def _connect_failure(exc: BaseException, where: str, username: str) -> Connectio
     if tls is not None:
         # Implicit TLS reports this inside SMTPConnectError, STARTTLS as a bare SSLError.
         return ConnectionFailure(
-            f"{where}: TLS failed: {tls}; if the server uses a private certificate authority, "
-            "set [smtp] ca_file"
+            _(
+                "{server}: TLS failed: {reason}; if the server uses a private certificate "
+                "authority, set [smtp] ca_file"
+            ).format(server=where, reason=tls)
         )
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        # The server's own answer stays as it said it, inside the translated sentence.
         return LoginRefused(
-            f"{where}: the server refused the login for '{username}': {exc.code} {exc.message}; "
-            "check the username and INVITER_SMTP_PASSWORD (or the OAuth token)"
+            _(
+                "{server}: the server refused the login for '{username}': {answer}; "
+                "check the username and INVITER_SMTP_PASSWORD (or the OAuth token)"
+            ).format(server=where, username=username, answer=f"{exc.code} {exc.message}")
         )
     if isinstance(exc, aiosmtplib.SMTPConnectResponseError):
         return ConnectionFailure(
-            f"{where}: the server refused the connection: {exc.code} {exc.message}"
+            _("{server}: the server refused the connection: {answer}").format(
+                server=where, answer=f"{exc.code} {exc.message}"
+            )
         )
     if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPConnectTimeoutError):
         return ConnectionFailure(
-            f"{where}: cannot connect: {_strip(exc)}; check [smtp] host and port"
+            _("{server}: cannot connect: {reason}; check [smtp] host and port").format(
+                server=where, reason=_strip(exc)
+            )
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return ConnectionFailure(f"{where}: the server answered {exc.code} {exc.message}")
+        return ConnectionFailure(
+            _("{server}: the server answered {answer}").format(
+                server=where, answer=f"{exc.code} {exc.message}"
+            )
+        )
     if "AUTH EXTENSION IS NOT SUPPORTED" in str(exc).upper():
         # aiosmtplib's text goes on "Try connecting via TLS (or STARTTLS)", which misleads on a
         # server that offers no login at all (RFC 4954: no AUTH in its EHLO answer).
         return ConnectionFailure(
-            f"{where}: the server offers no login (no AUTH in its EHLO answer), so '{username}' "
-            "cannot log in; remove [smtp] username for a server that needs none, or use "
-            'security = "starttls" or "tls" if it offers AUTH only over TLS'
+            _(
+                "{server}: the server offers no login (no AUTH in its EHLO answer), so "
+                "'{username}' cannot log in; remove [smtp] username for a server that needs "
+                'none, or use security = "starttls" or "tls" if it offers AUTH only over TLS'
+            ).format(server=where, username=username)
         )
     if "STARTTLS" in str(exc).upper():
         return ConnectionFailure(
-            f"{where}: the server does not offer STARTTLS; refusing to send in plain text "
-            '([smtp] security = "starttls"; use "tls" for port 465)'
+            _(
+                "{server}: the server does not offer STARTTLS; refusing to send in plain text "
+                '([smtp] security = "starttls"; use "tls" for port 465)'
+            ).format(server=where)
         )
     if isinstance(exc, OSError) and not isinstance(exc, aiosmtplib.SMTPException):
-        return ConnectionFailure(f"{where}: cannot connect: {exc.strerror or exc}")
+        return ConnectionFailure(
+            _("{server}: cannot connect: {reason}").format(server=where, reason=exc.strerror or exc)
+        )
     return ConnectionFailure(f"{where}: {_strip(exc)}")
 
 
@@ -425,7 +450,9 @@ def _tls_error(exc: BaseException | None) -> str | None:
     seen = 0
     while exc is not None and seen < 5:
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return f"the server's certificate is not trusted ({exc.verify_message or exc.reason})"
+            return _("the server's certificate is not trusted ({reason})").format(
+                reason=exc.verify_message or exc.reason
+            )
         if isinstance(exc, ssl.SSLError):
             return str(exc.reason or exc)
         exc = exc.__cause__ or exc.__context__
