@@ -46,6 +46,7 @@ PARTS = ROOT / "i18n-parts"
 CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types")
 KEYWORDS = {
     "_": None,
+    "gettext": None,  # what Jinja2 makes of a plain {% trans %} block
     "N_": None,
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),

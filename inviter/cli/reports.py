@@ -19,6 +19,7 @@ from inviter.cli.options import (
     print_json,
 )
 from inviter.reports.formats import FORMATS
+from inviter.translation import N_
 
 
 @click.group("meetings", cls=InviterGroup)
@@ -47,8 +48,8 @@ def list_meetings(app: AppContext, as_json: bool) -> None:
 
 
 @click.command("status", cls=TranslatedCommand)
-@meeting_option("The meeting.")
-@json_option("Print the JSON object instead.")
+@meeting_option(N_("The meeting."))
+@json_option(N_("Print the JSON object instead."))
 @pass_app
 def show_status(app: AppContext, slug: str, as_json: bool) -> None:
     """Show who was sent what, who failed and why, and who answered what.
@@ -127,7 +128,7 @@ def attendance(
 
 
 @click.command("report", cls=TranslatedCommand)
-@output_option("Write the page to this file (default: standard output).")
+@output_option(N_("Write the page to this file (default: standard output)."))
 @pass_app
 def report(app: AppContext, output: Path | None) -> None:
     """Write the whole programme at a glance as one HTML page.
@@ -146,7 +147,7 @@ def report(app: AppContext, output: Path | None) -> None:
 
 
 @click.command("calendar", cls=TranslatedCommand)
-@output_option("Write the calendar to this file (default: standard output).")
+@output_option(N_("Write the calendar to this file (default: standard output)."))
 @pass_app
 def programme_calendar(app: AppContext, output: Path | None) -> None:
     """Write every meeting as one calendar file, for the organizer's own calendar.

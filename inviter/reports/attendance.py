@@ -19,29 +19,26 @@ from inviter.cells import neutralise
 from inviter.config import Settings
 from inviter.domain import Meeting
 from inviter.errors import InputError
-from inviter.locale.bokmal import meeting_place, meeting_when, region_label
 from inviter.locale.collation import person_key, region_rank
 from inviter.reports.formats import FORMATS, choose_format
-from inviter.reports.pages import generated_stamp, render
+from inviter.reports.pages import (
+    answer_label,
+    generated_stamp,
+    meeting_place,
+    meeting_when,
+    region_label,
+    render,
+)
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.reports.terminal import meeting_span, render_table
 from inviter.reports.workbook import workbook
 from inviter.store.database import Database
 from inviter.text import one_line
+from inviter.translation import _, pgettext
 
 # The SPEC's keys of ``attendance --format json``, plus ``title``.
 JSON_KEYS = ("name", "email", "role", "municipality", "region", "organization", "forwarded")
-CSV_COLUMNS = (
-    "name",
-    "title",
-    "organization",
-    "municipality",
-    "region",
-    "role",
-    "email",
-    "answer",
-    "forwarded",
-)
+
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel and
 # LibreOffice (tab and CR too, which they skip before looking); the full-width forms are folded
@@ -164,6 +161,29 @@ def build_attendance(
     )
 
 
+def csv_columns() -> tuple[str, ...]:
+    """The CSV's header row in the staff's language: in English the fields' names, in Bokmål
+    the Norwegian names ``contacts import`` accepts too (navn, tittel, e-post…)."""
+    return (
+        pgettext("csv header", "name"),
+        pgettext("csv header", "title"),
+        pgettext("csv header", "organization"),
+        pgettext("csv header", "municipality"),
+        pgettext("csv header", "region"),
+        pgettext("csv header", "role"),
+        pgettext("csv header", "email"),
+        pgettext("csv header", "answer"),
+        pgettext("csv header", "forwarded"),
+    )
+
+
+def _answer(person: Attendee) -> str:
+    """A person's answer as the CSV and the workbook say it (the lists' words: in Bokmål
+    "deltar" and "foreløpig"), marked when it was to an earlier version."""
+    answer = answer_label(person.rsvp)
+    return _("{answer} (earlier version)").format(answer=answer) if person.earlier else answer
+
+
 def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
     """Return the list as CSV: for Excel (BOM, ``;``, CRLF) by default, else plain UTF-8.
 
@@ -174,7 +194,7 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
     writer = csv.writer(
         buffer, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n"
     )
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns())
     for a in attendance.attendees:
         cells = [
             a.name,
@@ -184,33 +204,32 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
             a.region,
             a.role,
             a.email,
-            f"{a.rsvp} (earlier version)" if a.earlier else a.rsvp,
-            "yes" if a.forwarded else "",
+            _answer(a),
+            pgettext("csv value", "yes") if a.forwarded else "",
         ]
         writer.writerow([neutralise(c) for c in cells])
     return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
 
 
-# The workbook's columns: the CSV's, with headings staff read, and widths in characters.
-_XLSX_COLUMNS = (
-    ("Navn", 28),
-    ("Tittel", 22),
-    ("Organisasjon", 30),
-    ("Kommune", 26),
-    ("Region", 16),
-    ("Rolle", 16),
-    ("E-post", 36),
-    ("Svar", 14),
-    ("Videresendt", 12),
-)
-_XLSX_ANSWERS = {"accepted": "deltar", "tentative": "foreløpig"}
+def _xlsx_columns() -> tuple[tuple[str, int], ...]:
+    """The workbook's columns: the CSV's, with headings staff read, and widths in characters."""
+    return (
+        (_("Name"), 28),
+        (_("Title"), 22),
+        (_("Organization"), 30),
+        (_("Municipality"), 26),
+        (_("Region"), 16),
+        (_("Role"), 16),
+        (_("E-mail"), 36),
+        (_("Answer"), 14),
+        (_("Forwarded"), 12),
+    )
 
 
 def attendance_xlsx(attendance: Attendance) -> bytes:
     """Return the list as an Excel workbook: every cell text, nothing a formula."""
     rows = []
     for a in attendance.attendees:
-        answer = _XLSX_ANSWERS.get(a.rsvp, a.rsvp)
         values = [
             a.name,
             a.title,
@@ -219,12 +238,15 @@ def attendance_xlsx(attendance: Attendance) -> bytes:
             region_label(a.region),
             a.role,
             a.email,
-            f"{answer} (tidligere versjon)" if a.earlier else answer,
-            "ja" if a.forwarded else "",
+            _answer(a),
+            pgettext("csv value", "yes") if a.forwarded else "",
         ]
         rows.append([clean(value) for value in values])
     return workbook(
-        "Deltakere", _XLSX_COLUMNS, rows, header=f"Deltakerliste: {attendance.meeting.title}"
+        _("Attendees"),
+        _xlsx_columns(),
+        rows,
+        header=_("Attendance list: {title}").format(title=attendance.meeting.title),
     )
 
 
@@ -254,14 +276,14 @@ def markdown_cell(value: str) -> str:
 
 
 def _note(person: Attendee) -> list[str]:
-    """Return the Norwegian marks of a person: forwarded guest, tentative."""
+    """Return the marks of a person: forwarded guest, tentative, answered an earlier version."""
     notes = []
     if person.forwarded:
-        notes.append("videresendt")
+        notes.append(_("forwarded"))
     if person.tentative:
-        notes.append("foreløpig")
+        notes.append(answer_label("tentative"))
     if person.earlier:
-        notes.append("svarte på en tidligere versjon")
+        notes.append(_("answered an earlier version"))
     return notes
 
 
@@ -269,25 +291,35 @@ def attendance_markdown(attendance: Attendance) -> bytes:
     """Return the list as Markdown for pasting: a heading, the table, the totals per region."""
     m = attendance.meeting
     lines = [
-        f"## Deltakerliste: {markdown_cell(m.title)}",
+        "## " + _("Attendance list: {title}").format(title=markdown_cell(m.title)),
         "",
         f"{markdown_cell(meeting_when(m))}, {markdown_cell(meeting_place(m))}",
         "",
     ]
     if attendance.cancelled:
-        lines += ["**Møtet er avlyst.**", ""]
-    header = ["Navn", "Tittel", "Organisasjon", "Kommune", "Region", "Rolle", "E-post", "Merknad"]
+        lines += [f"**{_('The meeting is cancelled.')}**", ""]
+    header = [
+        _("Name"),
+        _("Title"),
+        _("Organization"),
+        _("Municipality"),
+        _("Region"),
+        _("Role"),
+        _("E-mail"),
+        _("Note"),
+    ]
     lines += [_md_row(header), _md_row(["---"] * len(header))]
     for a in attendance.attendees:
         cells = [a.name, a.title, a.organization, a.municipality, region_label(a.region)]
         cells += [a.role, a.email, ", ".join(_note(a))]
         lines.append(_md_row([markdown_cell(c) for c in cells]))
-    lines += ["", _md_row(["Region", "Deltar", "Foreløpig"]), _md_row(["---", "---:", "---:"])]
+    totals_header = [_("Region"), pgettext("list", "Accepted"), pgettext("list", "Tentative")]
+    lines += ["", _md_row(totals_header), _md_row(["---", "---:", "---:"])]
     for t in attendance.totals:
         lines.append(
             _md_row([markdown_cell(region_label(t.region)), str(t.accepted), str(t.tentative)])
         )
-    total = ["**Totalt**", str(attendance.accepted), str(attendance.tentative)]
+    total = [f"**{_('Total')}**", str(attendance.accepted), str(attendance.tentative)]
     lines.append(_md_row(total))
     return ("\n".join(lines) + "\n").encode()
 
@@ -300,29 +332,27 @@ def attendance_table(attendance: Attendance, *, color: bool = False) -> bytes:
     """Return the list as a table for the terminal, then the totals per region."""
     rows, colours = [], []
     for a in attendance.attendees:
-        notes = (["forwarded"] if a.forwarded else []) + (["tentative"] if a.tentative else [])
-        notes += ["answered an earlier version"] if a.earlier else []
         rows.append(
-            [a.name, a.organization, a.municipality, region_label(a.region), ", ".join(notes)]
+            [a.name, a.organization, a.municipality, region_label(a.region), ", ".join(_note(a))]
         )
         colours.append([None, None, None, None, "yellow" if a.tentative else "dim"])
     m = attendance.meeting
     lines = [f"{m.title} ({m.slug}), {meeting_span(m)}"]
     if attendance.cancelled:
-        lines.append("This meeting is cancelled.")
+        lines.append(_("This meeting is cancelled."))
     if rows:
-        headers = ["name", "organization", "municipality", "region", "note"]
+        headers = [_("name"), _("organization"), _("municipality"), _("region"), _("note")]
         lines.append(render_table(headers, rows, colours=colours, color=color))
     else:
-        lines.append("Nobody has accepted yet.")
+        lines.append(_("Nobody has accepted yet."))
     totals = [
         f"{region_label(t.region)} {t.accepted}"
-        + (f" (+{t.tentative} tentative)" if t.tentative else "")
+        + (" " + _("(+{count} tentative)").format(count=t.tentative) if t.tentative else "")
         for t in attendance.totals
     ]
-    summary = f"total {attendance.accepted} accepted"
+    summary = _("total {count} accepted").format(count=attendance.accepted)
     if attendance.include_tentative:
-        summary += f", {attendance.tentative} tentative"
+        summary += ", " + _("{count} tentative").format(count=attendance.tentative)
     lines.append("; ".join([*totals, summary]))
     return ("\n".join(lines) + "\n").encode()
 
@@ -365,7 +395,9 @@ def attendance_document(
         return page.encode()
     if fmt is None:
         return attendance_table(attendance, color=color)
-    raise InputError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+    raise InputError(
+        _("unknown format '{format}' (known: {known})").format(format=fmt, known=", ".join(FORMATS))
+    )
 
 
 Group = tuple[str, int, int, list[tuple[int, Attendee]]]

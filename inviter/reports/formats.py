@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inviter.errors import InputError
+from inviter.translation import _
 
 FORMATS = ("csv", "html", "md", "json", "xlsx")
 SUFFIX_FORMATS = {
@@ -32,8 +33,9 @@ def choose_format(fmt: str | None, output: Path | None) -> str | None:
     if found is None:
         known = ", ".join(SUFFIX_FORMATS)
         raise InputError(
-            f"{output}: no list is written as '{output.suffix}'; name the file {known}, "
-            "or give --format"
+            _(
+                "{file}: no list is written as '{suffix}'; name the file {known}, or give --format"
+            ).format(file=output, suffix=output.suffix, known=known)
         )
     return found
 
@@ -44,5 +46,7 @@ def write_document(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot write: {exc.strerror or exc}; choose another -o file"
+            _("{file}: cannot write: {reason}; choose another -o file").format(
+                file=path, reason=exc.strerror or exc
+            )
         ) from exc

@@ -4,6 +4,12 @@ and the programme overview (each module renders its own page, so this one import
 Templates live inside the package (``inviter/reports/templates``), apart from the invitation
 templates a user edits. Every value is HTML-escaped (autoescape); pages load nothing from the
 network and run no script, so they print the same anywhere and can be mailed as a file.
+
+The pages speak the staff's language (SPEC, "Language"): their words go through the catalog
+with Jinja2's i18n extension (``{{ _("…") }}`` and ``{{ pgettext("list", "…") }}``: English
+msgids, Bokmål translations; tools/catalog.py extracts these calls), and dates,
+times and places are written in the language of the run by the functions below, which the
+Markdown list, the workbook and the terminal tables use too.
 """
 
 from __future__ import annotations
@@ -16,24 +22,77 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from inviter.domain import Meeting
 from inviter.errors import TemplateError
-from inviter.locale import bokmal
+from inviter.locale.dates import format_date, format_time, format_when, month_name
+from inviter.translation import _, current_language, ngettext, pgettext
 
 # Shown to people in Norway: "made at" times on Oslo's clock.
 LOCAL_ZONE = ZoneInfo("Europe/Oslo")
 
-# What each answer is called on the page (Outlook's Norwegian words for the buttons).
-ANSWER_LABELS = {
-    "accepted": "deltar",
-    "tentative": "foreløpig",
-    "declined": "kan ikke",
-    "no_answer": "ikke svart",
-}
+
+def answer_label(answer: str) -> str:
+    """Return what an answer (``accepted``, ``tentative``, ``declined``, ``no_answer``) is
+    called on the attendance lists and the report, in the staff's language: in Bokmål
+    Outlook's words for its buttons (deltar, foreløpig, kan ikke) and "ikke svart"."""
+    if answer == "accepted":
+        return pgettext("list", "accepted")
+    if answer == "tentative":
+        return pgettext("list", "tentative")
+    if answer == "declined":
+        return pgettext("list", "declined")
+    if answer == "no_answer":
+        return _("no answer")
+    return answer
+
+
+def long_date(moment: datetime) -> str:
+    """Return e.g. ``onsdag 9. november 2022`` or ``Wednesday 9 November 2022``."""
+    return format_date(moment.date(), current_language())
+
+
+def short_date(moment: datetime) -> str:
+    """Return e.g. ``9. nov. 2022`` (mai, juni, juli are short already) or ``9 Nov 2022``."""
+    if current_language() == "en":
+        return f"{moment.day} {month_name(moment.month, 'en')[:3]} {moment.year}"
+    month = month_name(moment.month)
+    return f"{moment.day}. {month if len(month) <= 4 else month[:3] + '.'} {moment.year}"
+
+
+def meeting_when(meeting: Meeting) -> str:
+    """Return the meeting's date and time on its own clock: ``onsdag 9. … kl. 10.00–15.00``
+    (Bokmål) or ``Wednesday 9 November 2022, 10:00–15:00`` (English)."""
+    text = format_when(meeting.start, meeting.end, current_language())
+    # The programme is in Norway; a meeting elsewhere says whose clock it is.
+    return text if meeting.timezone == "Europe/Oslo" else f"{text} ({meeting.timezone})"
+
+
+def meeting_place(meeting: Meeting) -> str:
+    """Return where the meeting is: the location, or that it is held by video link."""
+    if meeting.location:
+        return meeting.location
+    return _("Online meeting") if meeting.online_url else _("Place not set")
+
+
+def stamp(moment: datetime) -> str:
+    """Return when a document was made: ``1. november 2026 kl. 12.00`` or
+    ``1 November 2026 at 12:00``."""
+    language = current_language()
+    return _("{date} at {time}").format(
+        date=format_date(moment.date(), language, weekday=False),
+        time=format_time(moment, language),
+    )
+
+
+def region_label(region: str) -> str:
+    """Return the region as shown to a reader (an empty one is unknown)."""
+    return region or _("Unknown region")
 
 
 @cache
 def environment() -> ImmutableSandboxedEnvironment:
-    """Return the Jinja2 environment of the report templates: strict, autoescaping."""
+    """Return the Jinja2 environment of the report templates: strict, autoescaping, and
+    translating ``_()`` and ``pgettext()`` through inviter's catalog when rendered."""
     # The report's own templates, sandboxed all the same: one rule for every template.
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.PackageLoader("inviter.reports", "templates"),
@@ -42,27 +101,37 @@ def environment() -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # The functions look the language up when called, so the cached environment follows it.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_, ngettext=ngettext, newstyle=True, pgettext=pgettext
     )
     env.filters.update(
-        long_date=bokmal.long_date,
-        short_date=bokmal.short_date,
-        when=bokmal.meeting_when,
-        place=bokmal.meeting_place,
-        region=bokmal.region_label,
+        long_date=long_date,
+        short_date=short_date,
+        when=meeting_when,
+        place=meeting_place,
+        region=region_label,
     )
-    env.globals["ANSWER_LABELS"] = ANSWER_LABELS
+    env.globals["answer_label"] = answer_label
     return env
 
 
 def render(name: str, **context: Any) -> str:
     """Render one report template; a template fault becomes a TemplateError naming it."""
+    context.setdefault("language", current_language())
     try:
         return environment().get_template(name).render(**context)
     except jinja2.TemplateError as exc:
         where = f"{name}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
-        raise TemplateError(f"inviter/reports/templates/{where}: {exc}; reinstall inviter") from exc
+        raise TemplateError(
+            _("{file}: {error}; reinstall inviter").format(
+                file=f"inviter/reports/templates/{where}", error=exc
+            )
+        ) from exc
 
 
 def generated_stamp(generated_at: datetime) -> str:
     """Return the "made at" line of a page, on Oslo's clock."""
-    return bokmal.stamp(generated_at.astimezone(LOCAL_ZONE))
+    return stamp(generated_at.astimezone(LOCAL_ZONE))

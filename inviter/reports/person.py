@@ -22,9 +22,11 @@ from inviter.contacts.audience import audience_query
 from inviter.contacts.fields import ContactFields
 from inviter.errors import InputError
 from inviter.reports.status import RSVP_WORDS
+from inviter.reports.terminal import answer_word, delivery_word
 from inviter.store.database import Database
 from inviter.store.meetings import get_state
 from inviter.store.models import Contact, Delivery, Reply
+from inviter.translation import N_, _
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,17 @@ def person_history(settings: Settings, db: Database, email: str) -> PersonHistor
     try:
         address = normalize_email(email)
     except ValueError as exc:
-        raise InputError(f"contacts show: {exc}") from None
+        raise InputError(_("contacts show: {error}").format(error=exc)) from None
     with db.reading() as session:
         contact = session.scalar(select(Contact).where(Contact.email == address))
         meetings = [_meeting(session, settings, m, address) for m in settings.meetings]
     found = [m for m in meetings if m.in_audience or m.sent or m.answers or m.guests]
     if contact is None and not found:
-        raise InputError(f"contacts show: {address} is not a contact and was never sent anything")
+        raise InputError(
+            _("contacts show: {email} is not a contact and was never sent anything").format(
+                email=address
+            )
+        )
     fields = ContactFields.of(contact).as_dict() if contact else None
     return PersonHistory(address, fields, found)
 
@@ -171,7 +177,12 @@ def history_document(history: PersonHistory) -> dict[str, Any]:
     }
 
 
-_KINDS = {"request": "invitation", "reminder": "reminder", "cancel": "cancellation"}
+# What each kind of message is called, translated where shown.
+_KINDS = {
+    "request": N_("invitation"),
+    "reminder": N_("reminder"),
+    "cancel": N_("cancellation"),
+}
 
 
 def history_text(history: PersonHistory, *, stamp: Any) -> str:
@@ -181,27 +192,38 @@ def history_text(history: PersonHistory, *, stamp: Any) -> str:
     if who:
         head += f" ({who.get('role')}, {who.get('municipality')})"
     else:
-        head += " (no longer in the contact list)"
+        head += " " + _("(no longer in the contact list)")
     lines = [head]
     if not history.meetings:
-        lines.append("  in no meeting's audience, and sent nothing")
+        lines.append("  " + _("in no meeting's audience, and sent nothing"))
     for meeting in history.meetings:
-        audience = "" if meeting.in_audience else " (not in its audience now)"
+        audience = "" if meeting.in_audience else " " + _("(not in its audience now)")
         lines.append(f"{meeting.slug}: {meeting.title}{audience}")
         for sent in meeting.sent:
-            what = _KINDS.get(sent.kind, sent.kind)
+            kind = _KINDS.get(sent.kind)
             said = f"{sent.code} {sent.response}" if sent.code else sent.response
             why = f": {said}" if said and sent.status != "sent" else ""
-            lines.append(
-                f"  {stamp(sent.at)}  {what} (version {sent.sequence + 1}) {sent.status}{why}"
+            what = _("{message} (version {number}) {state}").format(
+                message=_(kind) if kind else sent.kind,
+                number=sent.sequence + 1,
+                state=delivery_word(sent.status),
             )
+            lines.append(f"  {stamp(sent.at)}  {what}{why}")
         for answer in meeting.answers:
-            said = "proposed another time" if answer.method == "COUNTER" else answer.rsvp
-            source = "" if answer.verified else f" (sent by {answer.sender}: not confirmed)"
-            comment = f" «{answer.comment}»" if answer.comment else ""
-            lines.append(f"  {stamp(answer.at)}  answered: {said}{comment}{source}")
+            if answer.method == "COUNTER":
+                said = _("proposed another time")
+            elif answer.rsvp == "needs-action":
+                said = _("undecided")
+            else:
+                said = answer_word(answer.rsvp)
+            text = _("answered: {answer}").format(answer=said)
+            if answer.comment:
+                text += f" «{answer.comment}»"
+            if not answer.verified:
+                text += " " + _("(sent by {sender}: not confirmed)").format(sender=answer.sender)
+            lines.append(f"  {stamp(answer.at)}  {text}")
         for guest in meeting.guests:
-            lines.append(f"  forwarded to {guest}, who answered")
+            lines.append("  " + _("forwarded to {email}, who answered").format(email=guest))
         if not meeting.sent and not meeting.answers:
-            lines.append("  nothing sent yet")
+            lines.append("  " + _("nothing sent yet"))
     return "\n".join(lines)

@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 
 from inviter.config import Settings
 from inviter.domain import Meeting, Organizer
-from inviter.locale.bokmal import region_label
 from inviter.locale.collation import region_rank
-from inviter.reports.pages import generated_stamp, render
+from inviter.reports.pages import generated_stamp, region_label, render
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.store.database import Database
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from inviter.domain import Meeting
 from inviter.reports.meeting_list import MeetingSummary
+from inviter.translation import N_, _
 
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
@@ -16,6 +17,36 @@ _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
 
 COLOURS = {"green": _GREEN, "yellow": _YELLOW, "red": _RED, "dim": _DIM, "bold": _BOLD}
+
+# What staff read for a delivery state and an answer (the JSON keeps the SPEC's words): words
+# people use, never the protocol's "pending" or "needs-action"; translated where shown.
+DELIVERY_WORDS = {
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "bounced": N_("bounced"),
+    "delayed": N_("delayed"),
+    "uncertain": N_("uncertain"),
+    "pending": N_("not sent yet"),
+}
+ANSWER_WORDS = {
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "tentative": N_("tentative"),
+    "delegated": N_("delegated"),
+    "needs-action": N_("awaiting reply"),
+}
+
+
+def delivery_word(delivery: str) -> str:
+    """Return a delivery state (``sent``, ``pending``…) as staff read it."""
+    word = DELIVERY_WORDS.get(delivery)
+    return _(word) if word else delivery
+
+
+def answer_word(rsvp: str) -> str:
+    """Return an answer (``accepted``, ``needs-action``…) as staff read it."""
+    word = ANSWER_WORDS.get(rsvp)
+    return _(word) if word else rsvp
 
 
 def width(text: str) -> int:
@@ -75,23 +106,30 @@ def meetings_table(summaries: Sequence[MeetingSummary], *, color: bool = False) 
         m = s.meeting
         when = meeting_span(m)
         if s.cancelled:
-            state, colour = "cancelled", "red"
+            state, colour = _("cancelled"), "red"
         elif s.changed:
-            state, colour = "changed, update not sent", "yellow"
+            state, colour = _("changed, update not sent"), "yellow"
         elif s.sequence is None or s.sent == 0:
-            state, colour = "not sent", "dim"
+            state, colour = _("not sent"), "dim"
         elif s.sent >= s.audience:
-            state, colour = "sent", "green"
+            state, colour = _("sent"), "green"
         else:
-            state, colour = "partly sent", "yellow"
+            state, colour = _("partly sent"), "yellow"
         if s.bounced:
-            state += f", {s.bounced} bounced"
+            state += ", " + _("{count} bounced").format(count=s.bounced)
         rows.append(
-            [m.slug, when, m.location or "online", str(s.audience), f"{s.sent}/{s.audience}", state]
+            [
+                m.slug,
+                when,
+                m.location or _("online"),
+                str(s.audience),
+                f"{s.sent}/{s.audience}",
+                state,
+            ]
         )
         colours.append([None, None, None, None, None, colour])
     return render_table(
-        ["meeting", "when", "where", "audience", "sent", "state"],
+        [_("meeting"), _("when"), _("where"), _("audience"), _("sent"), _("state")],
         rows,
         colours=colours,
         color=color,
