@@ -20,15 +20,9 @@ from inviter.config import Settings
 from inviter.domain import Meeting
 from inviter.errors import InputError
 from inviter.locale.collation import person_key, region_rank
+from inviter.locale.labels import meeting_place, meeting_when, region_label
 from inviter.reports.formats import FORMATS, choose_format
-from inviter.reports.pages import (
-    answer_label,
-    generated_stamp,
-    meeting_place,
-    meeting_when,
-    region_label,
-    render,
-)
+from inviter.reports.pages import answer_label, generated_stamp, render
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.reports.terminal import meeting_span, render_table
 from inviter.reports.workbook import workbook

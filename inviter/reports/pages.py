@@ -7,9 +7,8 @@ network and run no script, so they print the same anywhere and can be mailed as 
 
 The pages speak the staff's language (SPEC, "Language"): their words go through the catalog
 with Jinja2's i18n extension (``{{ _("…") }}`` and ``{{ pgettext("list", "…") }}``: English
-msgids, Bokmål translations; tools/catalog.py extracts these calls), and dates,
-times and places are written in the language of the run by the functions below, which the
-Markdown list, the workbook and the terminal tables use too.
+msgids, Bokmål translations; tools/catalog.py extracts these calls), and dates, times and
+places are written in the language of the run by ``inviter.locale.labels``.
 """
 
 from __future__ import annotations
@@ -22,9 +21,15 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from inviter.domain import Meeting
 from inviter.errors import TemplateError
-from inviter.locale.dates import format_date, format_time, format_when, month_name
+from inviter.locale.labels import (
+    long_date,
+    meeting_place,
+    meeting_when,
+    region_label,
+    short_date,
+    stamp,
+)
 from inviter.translation import _, current_language, ngettext, pgettext
 
 # Shown to people in Norway: "made at" times on Oslo's clock.
@@ -44,49 +49,6 @@ def answer_label(answer: str) -> str:
     if answer == "no_answer":
         return _("no answer")
     return answer
-
-
-def long_date(moment: datetime) -> str:
-    """Return e.g. ``onsdag 9. november 2022`` or ``Wednesday 9 November 2022``."""
-    return format_date(moment.date(), current_language())
-
-
-def short_date(moment: datetime) -> str:
-    """Return e.g. ``9. nov. 2022`` (mai, juni, juli are short already) or ``9 Nov 2022``."""
-    if current_language() == "en":
-        return f"{moment.day} {month_name(moment.month, 'en')[:3]} {moment.year}"
-    month = month_name(moment.month)
-    return f"{moment.day}. {month if len(month) <= 4 else month[:3] + '.'} {moment.year}"
-
-
-def meeting_when(meeting: Meeting) -> str:
-    """Return the meeting's date and time on its own clock: ``onsdag 9. … kl. 10.00–15.00``
-    (Bokmål) or ``Wednesday 9 November 2022, 10:00–15:00`` (English)."""
-    text = format_when(meeting.start, meeting.end, current_language())
-    # The programme is in Norway; a meeting elsewhere says whose clock it is.
-    return text if meeting.timezone == "Europe/Oslo" else f"{text} ({meeting.timezone})"
-
-
-def meeting_place(meeting: Meeting) -> str:
-    """Return where the meeting is: the location, or that it is held by video link."""
-    if meeting.location:
-        return meeting.location
-    return _("Online meeting") if meeting.online_url else _("Place not set")
-
-
-def stamp(moment: datetime) -> str:
-    """Return when a document was made: ``1. november 2026 kl. 12.00`` or
-    ``1 November 2026 at 12:00``."""
-    language = current_language()
-    return _("{date} at {time}").format(
-        date=format_date(moment.date(), language, weekday=False),
-        time=format_time(moment, language),
-    )
-
-
-def region_label(region: str) -> str:
-    """Return the region as shown to a reader (an empty one is unknown)."""
-    return region or _("Unknown region")
 
 
 @cache

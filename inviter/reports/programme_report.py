@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from inviter.config import Settings
 from inviter.domain import Meeting, Organizer
 from inviter.locale.collation import region_rank
-from inviter.reports.pages import generated_stamp, region_label, render
+from inviter.locale.labels import region_label
+from inviter.reports.pages import generated_stamp, render
 from inviter.reports.status import MeetingStatus, meeting_status
 from inviter.store.database import Database
 
