@@ -15,10 +15,10 @@ from inviter.cli.options import (
     json_option,
     output_option,
     pass_app,
-    plural,
     print_json,
 )
 from inviter.errors import ContactError
+from inviter.translation import N_, _, ngettext
 
 
 @click.group("contacts", cls=InviterGroup)
@@ -41,9 +41,10 @@ def import_contacts_command(
     The e-mail address is the identity: importing again updates. A bad row
     rejects every file of the command, naming the file, line and field.
     CSV: a header row naming name, email, role, municipality (and region,
-    organization, title, phone, language); UTF-8 or Windows-1252; comma or
-    semicolon. vCards take role and municipality from X-INVITER-ROLE /
-    X-INVITER-MUNICIPALITY, CATEGORIES, or --role / --municipality.
+    organization, title, phone, language), in English or Bokmål (navn, e-post,
+    rolle, kommune, ...); UTF-8 or Windows-1252; comma or semicolon. vCards
+    take role and municipality from X-INVITER-ROLE / X-INVITER-MUNICIPALITY,
+    CATEGORIES, or --role / --municipality.
 
     \b
     Example:
@@ -54,13 +55,18 @@ def import_contacts_command(
 
     summary = import_contacts(app.db, paths, role=role, municipality=municipality)
     for done in summary.files:
+        message = _("{file}: {added} added, {updated} updated, {unchanged} unchanged")
         click.echo(
-            f"{done.path}: {done.added} added, {done.updated} updated, {done.unchanged} unchanged"
+            message.format(
+                file=done.path, added=done.added, updated=done.updated, unchanged=done.unchanged
+            )
         )
     if len(summary.files) > 1:
+        message = _("In all: {added} added, {updated} updated, {unchanged} unchanged")
         click.echo(
-            f"In all: {summary.added} added, {summary.updated} updated, "
-            f"{summary.unchanged} unchanged"
+            message.format(
+                added=summary.added, updated=summary.updated, unchanged=summary.unchanged
+            )
         )
 
 
@@ -89,6 +95,7 @@ def list_contacts_command(
       inviter contacts list --municipality Gáivuotna --json
     """
     from inviter.contacts.contact_list import list_contacts
+    from inviter.contacts.fields import column_names
     from inviter.reports.terminal import render_table
 
     found = list_contacts(
@@ -98,12 +105,14 @@ def list_contacts_command(
         print_json([contact.as_dict() for contact in found])
         return
     if not found:
-        click.echo("No contacts.")
+        click.echo(_("No contacts."))
         return
-    headers = ["name", "email", "role", "municipality", "region", "organization"]
-    rows = [[getattr(contact, name) for name in headers] for contact in found]
-    click.echo(render_table(headers, rows, color=is_terminal()))
-    click.echo(plural(len(found), "contact"))
+    fields = ["name", "email", "role", "municipality", "region", "organization"]
+    names = column_names()
+    rows = [[getattr(contact, name) for name in fields] for contact in found]
+    click.echo(render_table([names[name] for name in fields], rows, color=is_terminal()))
+    count = len(found)
+    click.echo(ngettext("{count} contact", "{count} contacts", count).format(count=count))
 
 
 @contacts_group.command("add")
@@ -132,9 +141,18 @@ def add_contact_command(app: AppContext, /, update: bool, **fields: str | None) 
 
     given = {name: value for name, value in fields.items() if value is not None}
     contact, created = add_contact(app.db, given, update=update)
+    if created:
+        message = _("Added {name} <{email}> ({role}, {municipality}, {region})")
+    else:
+        message = _("Updated {name} <{email}> ({role}, {municipality}, {region})")
     click.echo(
-        f"{'Added' if created else 'Updated'} {contact.name} <{contact.email}> "
-        f"({contact.role}, {contact.municipality}, {contact.region})"
+        message.format(
+            name=contact.name,
+            email=contact.email,
+            role=contact.role,
+            municipality=contact.municipality,
+            region=contact.region,
+        )
     )
 
 
@@ -154,19 +172,22 @@ def remove_contact_command(app: AppContext, email: str) -> None:
     from inviter.contacts.contact_list import remove_contact
 
     if not remove_contact(app.db, email):
-        raise ContactError(f"contacts remove: {email.strip()} is not in the contact list")
-    click.echo(f"Removed {email.strip().lower()}")
+        message = _("contacts remove: {email} is not in the contact list")
+        raise ContactError(message.format(email=email.strip()))
+    click.echo(_("Removed {email}").format(email=email.strip().lower()))
 
 
 @contacts_group.command("export")
-@output_option("Default: stdout.")
+@output_option(N_("Default: stdout."))
 @click.option("--excel", is_flag=True, help="UTF-8 with BOM and semicolons, for Norwegian Excel.")
 @pass_app
 def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -> None:
     """Write the contact list as CSV, in the columns import reads.
 
-    Cells starting with = + - @ get a leading ' so spreadsheets do not run
-    them as formulas; import removes it again.
+    The header row is in the language inviter speaks (navn, e-post, … in Bokmål;
+    name, email, … with --lang en); import reads either. Cells starting with
+    = + - @ get a leading ' so spreadsheets do not run them as formulas; import
+    removes it again.
 
     \b
     Example:
@@ -178,12 +199,13 @@ def export_contacts_command(app: AppContext, output: Path | None, excel: bool) -
         export_contacts(app.db, sys.stdout, excel=excel)
         return
     count = export_contacts_file(app.db, output, excel=excel)
-    click.echo(f"Wrote {plural(count, 'contact')} to {output}")
+    message = ngettext("Wrote {count} contact to {file}", "Wrote {count} contacts to {file}", count)
+    click.echo(message.format(count=count, file=output))
 
 
 @contacts_group.command("show")
 @click.argument("email", shell_complete=complete_email)
-@json_option("Print the JSON object instead.")
+@json_option(N_("Print the JSON object instead."))
 @pass_app
 def show_contact_command(app: AppContext, email: str, as_json: bool) -> None:
     """Show one person's history: meetings, messages sent, answers, bounces, guests.

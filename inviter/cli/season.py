@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from inviter.cli.options import AppContext, TranslatedCommand, pass_app, password_prompt
+from inviter.translation import _
 
 if TYPE_CHECKING:
     from inviter.config import MailServerSettings, Settings
@@ -21,7 +22,8 @@ def init(folder: Path) -> None:
     """Start a new season: a commented inviter.toml, the template sets, a contacts CSV.
 
     Writes into FOLDER (default: this one) and never overwrites a file: what is there
-    already is kept and named. Then edit inviter.toml where it says EDIT, add people to
+    already is kept and named. The CSV's header row is in the language inviter speaks
+    (--lang). Then edit inviter.toml where it says EDIT, add people to
     contacts/kontakter.csv, and import them.
 
     \b
@@ -31,18 +33,19 @@ def init(folder: Path) -> None:
       inviter contacts import contacts/kontakter.csv
       inviter send --meeting temamote-var --dry-run
     """
-    from inviter.season.new_season import create_season
+    from inviter.season.new_season import CONTACTS_FILE, create_season
 
     done = create_season(folder)
     for path in done.written:
-        click.echo(f"Wrote {folder / path}")
+        click.echo(_("Wrote {file}").format(file=folder / path))
     for path in done.kept:
-        click.echo(f"Kept {folder / path} (it was there already)")
+        click.echo(_("Kept {file} (it was there already)").format(file=folder / path))
     if done.written:
-        click.echo(
-            f"Next: edit {folder / 'inviter.toml'} where it says EDIT, add people to "
-            f"{folder / 'contacts' / 'kontakter.csv'} and run 'inviter contacts import'."
+        message = _(
+            "Next: edit {config} where it says EDIT, add people to {contacts} and run "
+            "'inviter contacts import'."
         )
+        click.echo(message.format(config=folder / "inviter.toml", contacts=folder / CONTACTS_FILE))
 
 
 def _sign_ins(settings: Settings) -> list[tuple[str, MailServerSettings]]:
@@ -76,27 +79,27 @@ def login(app: AppContext) -> None:
 
     sign_ins = _sign_ins(app.settings)
     if not sign_ins:
-        raise ConfigError(
-            f"{app.settings.config_path.name}: [smtp] tenant and client_id: are needed to sign "
-            "in to Microsoft 365 (ask the county's IT for inviter's app registration)"
+        message = _(
+            "{file}: [smtp] tenant and client_id: are needed to sign in to Microsoft 365 "
+            "(ask the county's IT for inviter's app registration)"
         )
+        raise ConfigError(message.format(file=app.settings.config_path.name))
     for section, server in sign_ins:
         sign_in = SignIn(server, section=section)
         flow = sign_in.start()
-        click.echo(
-            f"To sign in, open {flow['verification_uri']} in a browser and enter the code "
-            f"{flow['user_code']}"
-        )
-        click.echo("Waiting for the sign-in (Ctrl-C to stop) ...")
+        message = _("To sign in, open {address} in a browser and enter the code {code}")
+        click.echo(message.format(address=flow["verification_uri"], code=flow["user_code"]))
+        click.echo(_("Waiting for the sign-in (Ctrl-C to stop) ..."))
         name = sign_in.finish(flow)
-        click.echo(
-            f"Signed in as {name}. Kept in {sign_in.store.where}; 'inviter logout' forgets it."
-        )
+        message = _("Signed in as {name}. Kept in {place}; 'inviter logout' forgets it.")
+        click.echo(message.format(name=name, place=sign_in.store.where))
         if server.username and name and server.username.lower() != name.lower():
+            message = _(
+                "Warning: [{section}] username is {username}, but the sign-in is {name}: the "
+                'server will refuse it. Set username = "{name}" or sign in again.'
+            )
             click.echo(
-                f"Warning: [{section}] username is {server.username}, but the sign-in is "
-                f'{name}: the server will refuse it. Set username = "{name}" or sign in again.',
-                err=True,
+                message.format(section=section, username=server.username, name=name), err=True
             )
 
 
@@ -116,9 +119,10 @@ def logout(app: AppContext) -> None:
         sign_in = SignIn(server, section=section)
         if sign_in.sign_out():
             forgot = True
-            click.echo(f"Signed out: the sign-in kept in {sign_in.store.where} is forgotten.")
+            message = _("Signed out: the sign-in kept in {place} is forgotten.")
+            click.echo(message.format(place=sign_in.store.where))
     if not forgot:
-        click.echo("There was no sign-in to forget.")
+        click.echo(_("There was no sign-in to forget."))
 
 
 @click.command("check", cls=TranslatedCommand)
@@ -145,8 +149,8 @@ def check(app: AppContext) -> None:
         for line in check_imap(settings, os.environ, password_prompt()):
             click.echo(line)
     if settings.send.transport != "smtp":
-        click.echo(
-            f'Note: [send] transport is "{settings.send.transport}": send writes to the outbox; '
-            'set transport = "smtp" to send through this server.',
-            err=not sys.stdout.isatty(),
+        message = _(
+            'Note: [send] transport is "{transport}": send writes to the outbox; '
+            'set transport = "smtp" to send through this server.'
         )
+        click.echo(message.format(transport=settings.send.transport), err=not sys.stdout.isatty())

@@ -32,6 +32,7 @@ from inviter.compose.timezones import ZoneRules, timezone_rules
 from inviter.domain import Meeting, Organizer
 from inviter.errors import InputError
 from inviter.text import one_line, with_lines
+from inviter.translation import _
 
 PRODID = "-//inviter//Calendar invitations//EN"
 # Controls have no place in TEXT (RFC 5545 §3.3.11 TSAFE-CHAR); tab is WSP and allowed.
@@ -89,10 +90,17 @@ def _build(
         raise ValueError("now must be an aware datetime")
     if sequence < 0:
         raise ValueError("SEQUENCE must not be negative")
-    for what, value in (("UID", uid), ("organizer", organizer.email), ("attendee", attendee_email)):
-        reason = unsafe_reason(value) or ("contains a space" if " " in value else None)
+    for what, value in (
+        ("UID", uid),
+        (_("organizer"), organizer.email),
+        (_("attendee"), attendee_email),
+    ):
+        reason = unsafe_reason(value) or (_("contains a space") if " " in value else None)
         if not value or reason:
-            raise InputError(f"calendar {what} '{value!r}': {reason or 'is empty'}")
+            message = _("calendar {what} {value}: {reason}")
+            raise InputError(
+                message.format(what=what, value=f"'{value!r}'", reason=reason or _("is empty"))
+            )
     zone = timezone_rules(meeting.timezone, meeting.start.year, meeting.end.year)
     cal = _calendar(method)
     if zone is not None:

@@ -24,6 +24,7 @@ from inviter.compose.calendar import build_cancel, build_request, serialize
 from inviter.domain import Kind, Meeting, Organizer, Recipient
 from inviter.errors import InputError
 from inviter.text import one_line, with_lines
+from inviter.translation import _
 
 if TYPE_CHECKING:
     from inviter.compose.templates import Templates
@@ -51,9 +52,10 @@ def mailbox(name: str, addr: str) -> Address:
     try:
         address = Address(display_name=safe_name(name), addr_spec=addr)
     except (ValueError, IndexError, HeaderParseError) as exc:
-        raise InputError(f"'{addr}' is not one plain e-mail address: {exc}") from None
+        message = _("'{address}' is not one plain e-mail address: {reason}")
+        raise InputError(message.format(address=addr, reason=exc)) from None
     if address.addr_spec != addr or not addr.isascii() or not address.domain:
-        raise InputError(f"'{addr}' is not one plain e-mail address")
+        raise InputError(_("'{address}' is not one plain e-mail address").format(address=addr))
     return address
 
 
@@ -81,7 +83,8 @@ def build_message(
     ``previous``: for an update, the version it replaces (the text says what changed).
     """
     if not _MESSAGE_ID.fullmatch(message_id):
-        raise InputError(f"Message-ID {message_id!r} is not <local@domain>")
+        message = _("Message-ID {message_id} is not <local@domain>")
+        raise InputError(message.format(message_id=repr(message_id)))
     to = mailbox(recipient.name, recipient.email)
     safe = Recipient(**{**recipient.__dict__, "name": to.display_name})
     rendered = templates.render(

@@ -22,6 +22,7 @@ from inviter.errors import InputError
 from inviter.store.database import Database
 from inviter.store.meetings import ensure_state, planned_sequence
 from inviter.store.models import Contact
+from inviter.translation import _, current_language
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Preview:
 
     meeting: Meeting
     recipient: Recipient
-    sample_reason: str  # why a made-up recipient was used; "" for a real contact
+    sample_reason: str  # why a made-up recipient was used, in the staff language; "" if none
     kind: Kind
     uid: str
     sequence: int
@@ -80,7 +81,8 @@ def preview_invitation(
         try:
             output_path.write_bytes(data)
         except OSError as exc:
-            raise InputError(f"{output_path}: cannot be written: {exc.strerror}") from None
+            message = _("{file}: cannot be written: {reason}")
+            raise InputError(message.format(file=output_path, reason=exc.strerror)) from None
     return Preview(meeting, recipient, sample_reason, kind, uid, sequence, data, output_path)
 
 
@@ -93,42 +95,55 @@ def _recipient(session: Session, meeting: Meeting, to: str | None) -> tuple[Reci
             raise InputError(f"--to: {exc}") from None
         contact = session.scalar(select(Contact).where(Contact.email == address))
         if contact is None:
-            raise InputError(
-                f"--to: {address} is not in the contact list; "
+            message = _(
+                "--to: {email} is not in the contact list; "
                 "import or add the contact first, or leave out --to"
             )
+            raise InputError(message.format(email=address))
         return Recipient.from_contact(contact), ""
     audience = select_audience(session, meeting)
     if audience:
         return Recipient.from_contact(audience[0]), ""
     has_contacts = session.scalar(select(Contact.id).limit(1)) is not None
     reason = (
-        "nobody in the contact list is in this meeting's audience"
+        _("nobody in the contact list is in this meeting's audience")
         if has_contacts
-        else "the contact list is empty"
+        else _("the contact list is empty")
     )
     return SAMPLE_RECIPIENT, reason
 
 
 def describe_preview(preview: Preview) -> str:
-    """Return a readable rendering: the headers, the parts, the plain text and the calendar."""
+    """Return a readable rendering: the headers, the parts, the plain text and the calendar.
+
+    Inviter's own words follow the staff language; the message itself (its header names, its
+    text and calendar) is shown as it is, in the recipient's language.
+    """
     message = email.message_from_bytes(preview.data, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     lines = []
     if preview.sample_reason:
+        sample = _(
+            "Sample recipient ({reason}): {name} <{email}> is made up; "
+            "nothing goes to this address."
+        )
         lines.append(
-            f"Sample recipient ({preview.sample_reason}): {SAMPLE_RECIPIENT.name} "
-            f"<{SAMPLE_RECIPIENT.email}> is made up; nothing goes to this address."
+            sample.format(
+                reason=preview.sample_reason,
+                name=SAMPLE_RECIPIENT.name,
+                email=SAMPLE_RECIPIENT.email,
+            )
         )
         lines.append("")
     for name in ("From", "To", "Subject", "Date", "Message-ID"):
         lines.append(f"{name}: {message[name]}")
     lines.append("")
-    lines.append(
-        f"Calendar: UID {preview.uid}, SEQUENCE {preview.sequence}; "
-        f"{len(preview.data):,} bytes, 7-bit ASCII"
-    )
-    lines.append("Parts:")
+    size = f"{len(preview.data):,}"
+    if current_language() == "nb":
+        size = size.replace(",", "\u00a0")
+    calendar_line = _("Calendar: UID {uid}, SEQUENCE {sequence}; {size} bytes, 7-bit ASCII")
+    lines.append(calendar_line.format(uid=preview.uid, sequence=preview.sequence, size=size))
+    lines.append(_("Parts:"))
     lines += _tree(message, 1)
     text = calendar = ""
     for part in message.walk():
@@ -138,7 +153,7 @@ def describe_preview(preview: Preview) -> str:
             calendar = _decoded(part)
     lines += ["", "----- text/plain -----", text.rstrip("\n")]
     lines += ["", "----- text/calendar -----", calendar.replace("\r\n", "\n").rstrip("\n")]
-    lines += ["", "(The HTML part is not shown: write the message with -o FILE.eml to see it.)"]
+    lines += ["", _("(The HTML part is not shown: write the message with -o FILE.eml to see it.)")]
     return "\n".join(lines)
 
 
@@ -149,7 +164,7 @@ def _tree(part: EmailMessage, depth: int) -> list[str]:
         label += f"; method={method}"
     filename = part.get_filename()
     if filename:
-        label += f"; attachment {filename}"
+        label += "; " + _("attachment {file}").format(file=filename)
     cte = part.get("Content-Transfer-Encoding")
     if cte:
         label += f" ({cte})"

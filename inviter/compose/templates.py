@@ -32,6 +32,7 @@ from inviter.locale.dates import (
 )
 from inviter.store.versions import changed_fields, details_of
 from inviter.text import with_lines
+from inviter.translation import _
 
 KINDS: tuple[Kind, ...] = ("request", "reminder", "cancel")
 DEFAULT_LANGUAGE = "nb"
@@ -108,7 +109,8 @@ class _Undefined(jinja2.StrictUndefined):
     def _undefined_message(self) -> str:
         label = _LABELS.get(type(self._undefined_obj))
         if label and isinstance(self._undefined_name, str):
-            return f"'{label}' has no attribute '{self._undefined_name}'"
+            message = _("'{variable}' has no attribute '{attribute}'")
+            return message.format(variable=label, attribute=self._undefined_name)
         return str(super()._undefined_message)
 
 
@@ -164,10 +166,11 @@ class Templates:
         """Return the languages a set has, ``nb`` first; raise TemplateError without ``nb``."""
         folder = self.templates_dir / template_set
         if not (folder / DEFAULT_LANGUAGE).is_dir():
-            raise TemplateError(
-                f"{self._show(folder / DEFAULT_LANGUAGE)}: missing; every template set needs "
-                f"its Norwegian Bokmål folder (see templates/README.md)"
+            message = _(
+                "{folder}: missing; every template set needs its Norwegian Bokmål folder "
+                "(see templates/README.md)"
             )
+            raise TemplateError(message.format(folder=self._show(folder / DEFAULT_LANGUAGE)))
         found = sorted(
             p.name
             for p in folder.iterdir()
@@ -199,9 +202,12 @@ class Templates:
         base = f"{BASE_SET}/{language}/{filename}"
         if (self.templates_dir / base).is_file():
             return base
+        message = _("{file}: not found (nor {base})")
         raise TemplateError(
-            f"{self._show(self.templates_dir / own)}: not found "
-            f"(nor {self._show(self.templates_dir / base)})"
+            message.format(
+                file=self._show(self.templates_dir / own),
+                base=self._show(self.templates_dir / base),
+            )
         )
 
     # ------------------------------------------------------------ rendering
@@ -249,14 +255,13 @@ class Templates:
         reason = unsafe_reason(subject)
         if reason:
             # sending.md: a line break in a subject is a header injection.
+            message = _("{file}: the subject must be one line of text, but it {reason}")
             raise TemplateError(
-                f"{self._show(self.templates_dir / subject_name)}: the subject must be one "
-                f"line of text, but it {reason}"
+                message.format(file=self._show(self.templates_dir / subject_name), reason=reason)
             )
         if not subject:
-            raise TemplateError(
-                f"{self._show(self.templates_dir / subject_name)}: the subject is empty"
-            )
+            message = _("{file}: the subject is empty")
+            raise TemplateError(message.format(file=self._show(self.templates_dir / subject_name)))
         text = self._render(self.template_name(meeting.template, language, "body.txt"), context)
         html = self._render(self.template_name(meeting.template, language, "body.html"), context)
         return Rendered(subject=subject, text=tidy_text(text), html=html.strip() + "\n")
@@ -295,16 +300,24 @@ class Templates:
             return template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             where = self._show(Path(exc.filename)) if exc.filename else name
-            raise TemplateError(f"{where}: line {exc.lineno}: {exc.message}") from None
+            # Jinja's own words (English) follow "line N:".
+            message = _("{file}: line {line}: {message}")
+            raise TemplateError(
+                message.format(file=where, line=exc.lineno, message=exc.message)
+            ) from None
         except jinja2.TemplateNotFound as exc:
             file, line = self._template_frame(exc.__traceback__, name)
+            message = _("{file}: line {line}: no template '{name}' in {folder}")
             raise TemplateError(
-                f"{file}: line {line}: no template '{exc.name}' in {self._show(self.templates_dir)}"
+                message.format(
+                    file=file, line=line, name=exc.name, folder=self._show(self.templates_dir)
+                )
             ) from None
         except Exception as exc:  # any error inside a template: name its file and line
             file, line = self._template_frame(exc.__traceback__, name)
-            message = exc.message if isinstance(exc, jinja2.TemplateError) else str(exc)
-            raise TemplateError(f"{file}: line {line}: {message}") from None
+            text = exc.message if isinstance(exc, jinja2.TemplateError) else str(exc)
+            message = _("{file}: line {line}: {message}")
+            raise TemplateError(message.format(file=file, line=line, message=text)) from None
 
     def _template_frame(self, tb: TracebackType | None, name: str) -> tuple[str, int | str]:
         """Return the innermost template file and line of a traceback (Jinja rewrites them)."""

@@ -17,6 +17,7 @@ from inviter.domain import Audience, Meeting
 from inviter.errors import InputError
 from inviter.locale.regions import MUNICIPALITIES, REGIONS, canonical_region, official_municipality
 from inviter.store.models import Contact
+from inviter.translation import _
 
 
 def audience_query(audience: Audience) -> Select[Contact]:
@@ -73,7 +74,7 @@ def _suggest(value: str, known: list[str]) -> str:
     """Return ' (did you mean 'x'?)' for the nearest known value, or ''."""
     by_key = {_folded(k): k for k in known}
     close = difflib.get_close_matches(_folded(value), list(by_key), n=1, cutoff=0.6)
-    return f" (did you mean '{by_key[close[0]]}'?)" if close else ""
+    return " " + _("(did you mean '{value}'?)").format(value=by_key[close[0]]) if close else ""
 
 
 def check_audience(session: Session, meeting: Meeting) -> None:
@@ -83,7 +84,6 @@ def check_audience(session: Session, meeting: Meeting) -> None:
     library's lists use (``ROLES``), or a value present in the contact list.
     """
     audience = meeting.audience
-    where = f"meeting '{meeting.slug}': audience"
 
     def values(column: InstrumentedAttribute[str]) -> list[str]:
         return [v for v in session.scalars(select(column).distinct()) if v]
@@ -92,17 +92,21 @@ def check_audience(session: Session, meeting: Meeting) -> None:
         roles = sorted({*ROLES, *values(Contact.role)})
         for role in audience.roles:
             if role.strip().casefold() not in roles:
+                message = _("meeting '{meeting}': audience.roles: no contact has the role '{role}'")
                 raise InputError(
-                    f"{where}.roles: no contact has the role '{role}'{_suggest(role, roles)}"
+                    message.format(meeting=meeting.slug, role=role) + _suggest(role, roles)
                 )
     if audience.regions:
         regions = values(Contact.region)
         for region in audience.regions:
             if not canonical_region(region) and region.strip() not in regions:
                 known = [*REGIONS, *regions]
+                message = _(
+                    "meeting '{meeting}': audience.regions: '{region}' is no region of Troms "
+                    "nor of the contact list"
+                )
                 raise InputError(
-                    f"{where}.regions: '{region}' is no region of Troms nor of the contact "
-                    f"list{_suggest(region, known)}"
+                    message.format(meeting=meeting.slug, region=region) + _suggest(region, known)
                 )
     if audience.municipalities:
         towns = values(Contact.municipality)
@@ -111,9 +115,13 @@ def check_audience(session: Session, meeting: Meeting) -> None:
         ]
         for town in audience.municipalities:
             if not official_municipality(town) and town.strip() not in towns:
+                message = _(
+                    "meeting '{meeting}': audience.municipalities: '{municipality}' is no "
+                    "municipality of Troms nor of the contact list"
+                )
                 raise InputError(
-                    f"{where}.municipalities: '{town}' is no municipality of Troms nor of the "
-                    f"contact list{_suggest(town, [*names, *towns])}"
+                    message.format(meeting=meeting.slug, municipality=town)
+                    + _suggest(town, [*names, *towns])
                 )
 
 
@@ -134,7 +142,8 @@ def require_audience(session: Session, meeting: Meeting) -> None:
             )
             if value
         )
-        raise InputError(
-            f"meeting '{meeting.slug}': the audience is empty ({filters or 'no filters'}): "
-            "nobody to send to; check the audience in inviter.toml and the contact list"
+        message = _(
+            "meeting '{meeting}': the audience is empty ({filters}): nobody to send to; "
+            "check the audience in inviter.toml and the contact list"
         )
+        raise InputError(message.format(meeting=meeting.slug, filters=filters or _("no filters")))

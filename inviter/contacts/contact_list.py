@@ -34,13 +34,22 @@ from sqlalchemy.orm import Session
 from inviter.addresses import normalize_email
 from inviter.cells import neutralise
 from inviter.contacts.csv_files import open_check, read_csv
-from inviter.contacts.fields import FIELDS, ContactFields, RawContact, show, validate_contact
+from inviter.contacts.fields import (
+    FIELDS,
+    ContactFields,
+    RawContact,
+    column_name,
+    column_names,
+    show,
+    validate_contact,
+)
 from inviter.contacts.vcard import read_vcards
 from inviter.errors import ContactError, InputError
 from inviter.locale.collation import person_key
 from inviter.locale.regions import canonical_region, official_municipality
 from inviter.store.database import Database
 from inviter.store.models import BOUNCED, REQUEST, Contact, Delivery, utcnow
+from inviter.translation import _, ngettext
 
 VCARD_SUFFIXES = (".vcf", ".vcard")
 _IN_CHUNK = 500  # addresses per IN (...) query: below every database's parameter limit
@@ -129,10 +138,19 @@ def iter_contact_file(
             contact = validate_contact(raw, where, defaults=defaults)
             earlier = seen.get(contact.email)
             if earlier is not None:
+                message = _(
+                    "{file}: line {line}: {field}: {value} is the same address as {other} on "
+                    "line {other_line}; keep one of them"
+                )
                 raise ContactError(
-                    f"{where}: line {raw.line_of('email')}: email: "
-                    f"{show(raw.values['email'].strip())} is the same address as "
-                    f"{show(earlier[1])} on line {earlier[0]}; keep one of them"
+                    message.format(
+                        file=where,
+                        line=raw.line_of("email"),
+                        field=column_name("email"),
+                        value=show(raw.values["email"].strip()),
+                        other=show(earlier[1]),
+                        other_line=earlier[0],
+                    )
                 )
         except ContactError as exc:
             problems.append(str(exc))
@@ -144,9 +162,20 @@ def iter_contact_file(
     if len(problems) == 1:
         raise ContactError(problems[0])
     if problems:
-        more = " (the first 50; the reading stopped there)" if len(problems) >= MAX_REPORTED else ""
+        if len(problems) >= MAX_REPORTED:
+            message = _(
+                "{file}: {count} rows cannot be imported (the first {count}; the reading "
+                "stopped there); nothing was imported:"
+            )
+        else:
+            message = ngettext(
+                "{file}: {count} row cannot be imported; nothing was imported:",
+                "{file}: {count} rows cannot be imported; nothing was imported:",
+                len(problems),
+            )
         raise ContactError(
-            f"{where}: {len(problems)} rows cannot be imported{more}; nothing was imported:\n"
+            message.format(file=where, count=len(problems))
+            + "\n"
             + "\n".join(f"  {problem}" for problem in problems)
         )
 
@@ -265,9 +294,17 @@ def add_contact(
             session.add(Contact(**contact.as_dict()))
             return contact, True
         if not update:
+            message = _(
+                "{command}: {email} is already a contact ({name}, {municipality}); "
+                "add --update to replace it"
+            )
             raise ContactError(
-                f"{where}: {contact.email} is already a contact ({existing.name}, "
-                f"{existing.municipality}); add --update to replace it"
+                message.format(
+                    command=where,
+                    email=contact.email,
+                    name=existing.name,
+                    municipality=existing.municipality,
+                )
             )
         for name, value in contact.as_dict().items():
             setattr(existing, name, value)
@@ -294,13 +331,16 @@ def remove_contact(db: Database, email: str, *, where: str = "contacts remove") 
 def export_contacts(db: Database, out: TextIO, *, excel: bool = False) -> int:
     """Write every contact as CSV with the SPEC's columns; return how many.
 
-    Plain: UTF-8, comma. ``excel``: a BOM and semicolons, which Norwegian Excel opens right by a
-    double click. Either way formula cells are neutralised (sending.md) and import reads it back.
+    The header row names the columns in the staff language (``navn,e-post,…`` in Bokmål, the
+    English names with ``--lang en``), which import reads in either language; the values are
+    the stored ones (a contact's language stays a code, nb or en). Plain: UTF-8, comma.
+    ``excel``: a BOM and semicolons, which Norwegian Excel opens right by a double click. Either
+    way formula cells are neutralised (sending.md) and import reads it back.
     """
     writer: Any = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
     if excel:
         out.write("\ufeff")
-    writer.writerow(FIELDS)
+    writer.writerow(column_names().values())
     contacts = list_contacts(db)
     for contact in contacts:
         writer.writerow([neutralise(value) for value in contact.as_dict().values()])
@@ -313,4 +353,5 @@ def export_contacts_file(db: Database, path: Path, *, excel: bool = False) -> in
         with path.open("w", encoding="utf-8", newline="") as out:
             return export_contacts(db, out, excel=excel)
     except OSError as exc:
-        raise InputError(f"{path}: cannot be written: {exc.strerror}") from None
+        message = _("{file}: cannot be written: {reason}")
+        raise InputError(message.format(file=path, reason=exc.strerror)) from None

@@ -9,9 +9,11 @@ with or without BOM, or Windows-1252 as Excel writes it; comma or semicolon. Dec
 - The delimiter is the one that splits the header line into known column names. Excel's ``sep=;``
   first line is honoured.
 - Unknown columns are refused, naming them, so that a typo such as ``e-mail`` cannot silently drop
-  the addresses. Norwegian headers are accepted as aliases: navn, e-post, epost, rolle, kommune,
-  organisasjon, tittel, telefon, språk. Columns with an empty header must hold no values (Excel's
-  trailing separators).
+  the addresses. The header may be in English or in Bokmål, whatever the staff language, so an
+  export in either language imports back: navn, e-post, epost, rolle, kommune, organisasjon,
+  tittel, telefon, språk, and the names of :func:`inviter.contacts.fields.column_names` in the
+  language of the run. Columns with an empty header must hold no values (Excel's trailing
+  separators).
 - A value ``'=…``, ``'+…``, ``'-…`` or ``'@…`` loses its apostrophe: export wrote it to keep
   spreadsheets from running the cell as a formula, and import gives back what was stored.
 - Blank lines are skipped; a row with fewer cells than the header has empty values for the rest.
@@ -26,12 +28,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from inviter.cells import unneutralise
-from inviter.contacts.fields import FIELDS, REQUIRED, RawContact, show
+from inviter.contacts.fields import FIELDS, REQUIRED, RawContact, column_name, column_names, show
 from inviter.errors import ContactError
+from inviter.translation import _, current_language, ngettext
 
 MAX_BYTES = 50 * 1024 * 1024
 _CHUNK = 1 << 20
 
+# The English names and the Bokmål ones (those ``contacts export`` writes in Bokmål, and a few
+# more people type), accepted in every language of the run.
 ALIASES: dict[str, str] = {
     **{name: name for name in FIELDS},
     "navn": "name",
@@ -45,6 +50,20 @@ ALIASES: dict[str, str] = {
     "språk": "language",
 }
 
+
+def aliases() -> dict[str, str]:
+    """Every header name import accepts, case-folded, with its field: ALIASES and the column
+    names of the staff language (so a new translation of a column reads back at once)."""
+    return {**ALIASES, **{column.casefold(): name for name, column in column_names().items()}}
+
+
+def did_you_mean(value: str | None) -> str:
+    """`` (did you mean 'x'?)`` for a close known value, or ``""``."""
+    if not value:
+        return ""
+    return " " + _("(did you mean '{value}'?)").format(value=value)
+
+
 _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 # Excel saving as "CSV (semikolonseparert)" writes Windows-1252, which has no č, đ, ŋ, š, ŧ, ž:
 # each becomes a "?" (Elle Márjá ?ávvu). A "?" against a letter in a name is that, never a name.
@@ -57,16 +76,23 @@ def open_check(path: Path, where: str) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ContactError(f"{where}: cannot be read: {exc.strerror}") from None
+        message = _("{file}: cannot be read: {reason}")
+        raise ContactError(message.format(file=where, reason=exc.strerror)) from None
     if not path.is_file():
-        raise ContactError(f"{where}: is not a file")
+        raise ContactError(_("{file}: is not a file").format(file=where))
     if size > MAX_BYTES:
+        message = _("{file}: is {size} MB; the limit is {limit} MB, split the file")
         raise ContactError(
-            f"{where}: is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB, "
-            "split the file"
+            message.format(file=where, size=decimal(size / 1e6), limit=MAX_BYTES // (1024 * 1024))
         )
     if size == 0:
-        raise ContactError(f"{where}: is empty")
+        raise ContactError(_("{file}: is empty").format(file=where))
+
+
+def decimal(value: float) -> str:
+    """``52.4`` in English, ``52,4`` in Bokmål (one decimal)."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if current_language() == "nb" else text
 
 
 def _line_at(path: Path, position: int) -> int:
@@ -109,9 +135,8 @@ def detect_encoding(path: Path, where: str) -> str:
     with path.open("rb") as stream:
         head = stream.read(4)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ContactError(
-            f"{where}: is UTF-16 (Excel's 'Unicode Text'); save it as 'CSV UTF-8' instead"
-        )
+        message = _("{file}: is UTF-16 (Excel's 'Unicode Text'); save it as 'CSV UTF-8' instead")
+        raise ContactError(message.format(file=where))
     bad = _first_bad_byte(path, "utf-8")
     if bad is None:
         return "utf-8-sig"
@@ -126,19 +151,22 @@ def detect_encoding(path: Path, where: str) -> str:
         byte = stream.read(1)[0]
     line = _line_at(path, position)
     if utf8_before:
-        raise ContactError(
-            f"{where}: line {line}: byte 0x{byte:02X} is not UTF-8, though the text before it "
-            "is; the file mixes encodings: fix that line or save the file again as CSV UTF-8"
+        message = _(
+            "{file}: line {line}: byte 0x{byte} is not UTF-8, though the text before it is; "
+            "the file mixes encodings: fix that line or save the file again as CSV UTF-8"
         )
-    raise ContactError(
-        f"{where}: line {line}: byte 0x{byte:02X} is neither UTF-8 nor Windows-1252; "
-        "save the file as CSV UTF-8"
-    )
+    else:
+        message = _(
+            "{file}: line {line}: byte 0x{byte} is neither UTF-8 nor Windows-1252; "
+            "save the file as CSV UTF-8"
+        )
+    raise ContactError(message.format(file=where, line=line, byte=f"{byte:02X}"))
 
 
 def _known(cells: list[str]) -> int:
     """Count the cells that name a known column."""
-    return sum(1 for cell in cells if cell.strip().lstrip("\ufeff").casefold() in ALIASES)
+    known = aliases()
+    return sum(1 for cell in cells if cell.strip().lstrip("\ufeff").casefold() in known)
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -151,32 +179,54 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 def _columns(cells: list[str], where: str, line: int, required: tuple[str, ...]) -> list[str]:
     """Map header cells to field names ("" for an empty header); raise on unknown or repeated."""
+    known = aliases()
     columns: list[str] = []
     for index, cell in enumerate(cells, start=1):
         key = cell.strip().lstrip("\ufeff").casefold()
         if not key:
             columns.append("")
             continue
-        name = ALIASES.get(key)
+        name = known.get(key)
         if name is None:
-            close = difflib.get_close_matches(key, list(ALIASES), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            close = difflib.get_close_matches(key, list(known), n=1)
+            message = _(
+                "{file}: line {line}: unknown column {column}{hint}; the columns are {names}"
+            )
             raise ContactError(
-                f"{where}: line {line}: unknown column {show(cell.strip())}{hint}; "
-                f"the columns are {', '.join(FIELDS)}"
+                message.format(
+                    file=where,
+                    line=line,
+                    column=show(cell.strip()),
+                    hint=did_you_mean(close[0] if close else None),
+                    names=", ".join(column_names().values()),
+                )
             )
         if name in columns:
+            message = _("{file}: line {line}: columns {first} and {second} are both {name}")
             raise ContactError(
-                f"{where}: line {line}: columns {columns.index(name) + 1} and {index} "
-                f"are both {name}"
+                message.format(
+                    file=where,
+                    line=line,
+                    first=columns.index(name) + 1,
+                    second=index,
+                    name=column_name(name),
+                )
             )
         columns.append(name)
     missing = [name for name in required if name not in columns]
     if missing:
-        word = "column" if len(missing) == 1 else "columns"
+        message = ngettext(
+            "{file}: line {line}: missing column {names} (required: {required})",
+            "{file}: line {line}: missing columns {names} (required: {required})",
+            len(missing),
+        )
         raise ContactError(
-            f"{where}: line {line}: missing {word} {', '.join(missing)} "
-            f"(required: {', '.join(REQUIRED)})"
+            message.format(
+                file=where,
+                line=line,
+                names=", ".join(column_name(name) for name in missing),
+                required=", ".join(column_name(name) for name in REQUIRED),
+            )
         )
     return columns
 
@@ -212,9 +262,18 @@ def read_csv(
                 if not any(cell.strip() for cell in cells):
                     continue
                 if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+                    message = _(
+                        "{file}: line {line}: {values} values where the header has {columns} "
+                        "columns; quote a value that holds a '{delimiter}'"
+                    )
                     raise ContactError(
-                        f"{where}: line {start}: {len(cells)} values where the header has "
-                        f"{len(columns)} columns; quote a value that holds a '{delimiter}'"
+                        message.format(
+                            file=where,
+                            line=start,
+                            values=len(cells),
+                            columns=len(columns),
+                            delimiter=delimiter,
+                        )
                     )
                 values: dict[str, str] = {}
                 for index, cell in enumerate(cells[: len(columns)]):
@@ -222,10 +281,10 @@ def read_csv(
                     if name:
                         values[name] = unneutralise(cell)
                     elif cell.strip():
-                        raise ContactError(
-                            f"{where}: line {start}: a value in column {index + 1}, "
-                            "which has no header"
+                        message = _(
+                            "{file}: line {line}: a value in column {column}, which has no header"
                         )
+                        raise ContactError(message.format(file=where, line=start, column=index + 1))
                 for name in _LOST_FIELDS:
                     if _LOST_LETTER.search(values.get(name, "")):
                         lost.append((start, values[name]))
@@ -233,20 +292,30 @@ def read_csv(
                 count += 1
                 yield RawContact(start, values)
         except csv.Error as exc:
+            # The csv module's own words (English, never shown as they are).
             reason = str(exc)
             if "unexpected end of data" in reason:
-                reason = 'a quoted value is not closed (a " is missing)'
+                reason = _('a quoted value is not closed (a " is missing)')
             elif "field larger than field limit" in reason:
-                reason = f"a value is longer than {csv.field_size_limit()} characters"
-            raise ContactError(f"{where}: line {line}: {reason}") from None
+                reason = _("a value is longer than {limit} characters").format(
+                    limit=csv.field_size_limit()
+                )
+            message = _("{file}: line {line}: {reason}")
+            raise ContactError(message.format(file=where, line=line, reason=reason)) from None
     if count == 0:
-        raise ContactError(f"{where}: holds no contacts, only a header row")
+        raise ContactError(_("{file}: holds no contacts, only a header row").format(file=where))
     if lost:
         # Raised at the end, naming every row: the import's transaction is rolled back.
         lines = ", ".join(str(number) for number, _value in lost[:20])
-        more = f" and {len(lost) - 20} more" if len(lost) > 20 else ""
-        raise ContactError(
-            f"{where}: line{'s' if len(lost) > 1 else ''} {lines}{more}: letters replaced by "
-            f"'?' ({show(lost[0][1])}); Excel's 'CSV (semikolonseparert)' cannot hold Sámi "
-            "letters: save the file as 'CSV UTF-8 (kommadelt)' and import it again"
+        if len(lost) > 20:
+            lines = _("{lines} and {count} more").format(lines=lines, count=len(lost) - 20)
+        message = ngettext(
+            "{file}: line {lines}: letters replaced by '?' ({value}); Excel's 'CSV "
+            "(semikolonseparert)' cannot hold Sámi letters: save the file as 'CSV UTF-8 "
+            "(kommadelt)' and import it again",
+            "{file}: lines {lines}: letters replaced by '?' ({value}); Excel's 'CSV "
+            "(semikolonseparert)' cannot hold Sámi letters: save the file as 'CSV UTF-8 "
+            "(kommadelt)' and import it again",
+            len(lost),
         )
+        raise ContactError(message.format(file=where, lines=lines, value=show(lost[0][1])))

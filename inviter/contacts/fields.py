@@ -28,6 +28,7 @@ from inviter.addresses import normalize_email, unsafe_reason
 from inviter.errors import ContactError
 from inviter.locale.regions import canonical_region, official_municipality, region_of
 from inviter.store.models import Contact
+from inviter.translation import _, pgettext
 
 # The CSV columns, in the order export writes them (SPEC "Contacts CSV", contacts list --json).
 FIELDS: tuple[str, ...] = (
@@ -51,6 +52,29 @@ KNOWN_ROLES: tuple[str, ...] = (
     "ordfører",
     "partner",
 )
+
+
+def column_names() -> dict[str, str]:
+    """The CSV column name of each field in the staff language, in FIELDS' order: the header
+    ``contacts export`` and ``init`` write, the names errors give a field and the headings of
+    ``contacts list``. Import reads these in either language (inviter.contacts.csv_files)."""
+    return {
+        "name": pgettext("csv column", "name"),
+        "email": pgettext("csv column", "email"),
+        "role": pgettext("csv column", "role"),
+        "municipality": pgettext("csv column", "municipality"),
+        "region": pgettext("csv column", "region"),
+        "organization": pgettext("csv column", "organization"),
+        "title": pgettext("csv column", "title"),
+        "phone": pgettext("csv column", "phone"),
+        "language": pgettext("csv column", "language"),
+    }
+
+
+def column_name(name: str) -> str:
+    """The CSV column name of one field in the staff language (``e-post`` for email)."""
+    return column_names()[name]
+
 
 LANGUAGES: dict[str, str] = {
     **dict.fromkeys(("nb", "no", "nob", "nb-no", "no-nb", "norsk", "bokmål"), "nb"),
@@ -118,18 +142,22 @@ def validate_contact(
     where: str,
     *,
     defaults: Mapping[str, str] | None = None,
-    label: str = "{field}",
+    label: str | None = None,
 ) -> ContactFields:
     """Check one contact and return its stored form; raise ContactError naming line and field.
 
     ``where`` starts every message (``contacts/x.csv``); ``label`` names a field in it
-    (``--{field}`` for ``contacts add``); ``defaults`` fill role or municipality a file leaves
-    empty.
+    (``--{field}`` for ``contacts add``; by default its column name in the staff language);
+    ``defaults`` fill role or municipality a file leaves empty.
     """
 
     def fail(name: str, message: str) -> ContactError:
-        line = f"line {raw.line_of(name)}: " if raw.line_of(name) else ""
-        return ContactError(f"{where}: {line}{label.format(field=name)}: {message}")
+        shown = label.format(field=name) if label else column_name(name)
+        line = raw.line_of(name)
+        if line:
+            text = _("{file}: line {line}: {field}: {message}")
+            return ContactError(text.format(file=where, line=line, field=shown, message=message))
+        return ContactError(f"{where}: {shown}: {message}")
 
     values: dict[str, str] = {}
     for name in FIELDS:
@@ -143,12 +171,15 @@ def validate_contact(
             value = unicodedata.normalize("NFC", defaults[name].strip())
         limit = LIMITS[name]
         if limit and len(value) > limit:
-            raise fail(name, f"{show(value)} is {len(value)} characters long; at most {limit}")
+            message = _("{value} is {length} characters long; at most {limit}")
+            raise fail(name, message.format(value=show(value), length=len(value), limit=limit))
         values[name] = value
 
     for name in REQUIRED:
         if not values[name]:
-            raise fail(name, "is empty; every contact needs a name, email, role and municipality")
+            raise fail(
+                name, _("is empty; every contact needs a name, email, role and municipality")
+            )
     try:
         email = normalize_email(values["email"])
     except ValueError as exc:
@@ -159,24 +190,26 @@ def validate_contact(
     given = values["region"]
     region = (canonical_region(given) or given) if given else ""
     if derived and region and region != derived:
-        raise fail("region", f"{show(given)} does not match {municipality}, which is in {derived}")
+        message = _("{value} does not match {municipality}, which is in {region}")
+        raise fail(
+            "region", message.format(value=show(given), municipality=municipality, region=derived)
+        )
     region = region or derived or ""
     if not region:
-        raise fail(
-            "region",
-            f"is empty and {show(values['municipality'])} is not a municipality of Troms; "
-            "give the region",
-        )
+        message = _("is empty and {municipality} is not a municipality of Troms; give the region")
+        raise fail("region", message.format(municipality=show(values["municipality"])))
 
     language = values["language"].casefold() or "nb"
     if language.startswith("en-"):  # en-GB, en-US from vCard LANG
         language = "en"
     if language not in LANGUAGES:
-        raise fail("language", f"{show(values['language'])} is not supported; use nb or en")
+        message = _("{value} is not supported; use nb or en")
+        raise fail("language", message.format(value=show(values["language"])))
 
     phone = values["phone"]
     if phone and not _PHONE.fullmatch(phone):
-        raise fail("phone", f"{show(phone)} is not a phone number (digits, spaces, + - ( ) . /)")
+        message = _("{value} is not a phone number (digits, spaces, + - ( ) . /)")
+        raise fail("phone", message.format(value=show(phone)))
 
     return ContactFields(
         name=values["name"],

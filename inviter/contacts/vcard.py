@@ -37,6 +37,7 @@ from inviter.contacts.csv_files import open_check
 from inviter.contacts.fields import KNOWN_ROLES, RawContact, show
 from inviter.errors import ContactError
 from inviter.locale.regions import canonical_region, official_municipality
+from inviter.translation import _
 
 VERSIONS = ("2.1", "3.0", "4.0")
 _BARE_ENCODINGS = ("QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT", "B")
@@ -112,7 +113,8 @@ def _parse(text: str, line: int, where: str) -> Property:
     """Split one content line into name, parameters and raw value."""
     head_and_value = _split_unquoted(text, ":")
     if len(head_and_value) < 2:
-        raise ContactError(f"{where}: line {line}: {show(text)} is not a vCard property (no ':')")
+        message = _("{file}: line {line}: {text} is not a vCard property (no ':')")
+        raise ContactError(message.format(file=where, line=line, text=show(text)))
     head, value = head_and_value[0], ":".join(head_and_value[1:])
     name, *raw_params = _split_unquoted(head, ";")
     params: dict[str, list[str]] = {}
@@ -137,12 +139,14 @@ def _decode(prop: Property, where: str) -> str:
         try:
             return data.decode(codecs.lookup(charset).name)
         except LookupError:
+            message = _("{file}: line {line}: CHARSET={charset} is not a known character set")
             raise ContactError(
-                f"{where}: line {prop.line}: CHARSET={charset} is not a known character set"
+                message.format(file=where, line=prop.line, charset=charset)
             ) from None
         except UnicodeDecodeError:
+            message = _("{file}: line {line}: the value is not {charset} as CHARSET says")
             raise ContactError(
-                f"{where}: line {prop.line}: the value is not {charset} as CHARSET says"
+                message.format(file=where, line=prop.line, charset=charset)
             ) from None
     try:
         return data.decode("utf-8")
@@ -212,19 +216,22 @@ def _decoded(path: Path, where: str) -> Iterator[tuple[int, str]]:
                     yield line, text
                     continue
             if codec == "utf-8":
-                raise ContactError(
-                    f"{where}: line {line}: byte 0x{byte:02X} is not UTF-8, though the text "
-                    "before it is; the file mixes encodings: export it again"
-                ) from None
-            raise ContactError(
-                f"{where}: line {line}: byte 0x{byte:02X} is neither UTF-8 nor Windows-1252; "
-                "export the file again as UTF-8"
-            ) from None
+                message = _(
+                    "{file}: line {line}: byte 0x{byte} is not UTF-8, though the text before "
+                    "it is; the file mixes encodings: export it again"
+                )
+            else:
+                message = _(
+                    "{file}: line {line}: byte 0x{byte} is neither UTF-8 nor Windows-1252; "
+                    "export the file again as UTF-8"
+                )
+            raise ContactError(message.format(file=where, line=line, byte=f"{byte:02X}")) from None
         if codec == "cp1252" and not data.isascii() and _is_utf8(data):
-            raise ContactError(
-                f"{where}: line {line}: this line is UTF-8 and lines before it are not; the "
+            message = _(
+                "{file}: line {line}: this line is UTF-8 and lines before it are not; the "
                 "file mixes encodings: export it again"
             )
+            raise ContactError(message.format(file=where, line=line))
         seen_non_ascii = seen_non_ascii or not data.isascii()
         yield line, text
 
@@ -252,20 +259,21 @@ def _cards(path: Path, where: str) -> Iterator[Card]:
             continue
         if prop.name == "END" and value == "VCARD":
             if depth == 0:
-                raise ContactError(f"{where}: line {line}: END:VCARD without BEGIN:VCARD")
+                message = _("{file}: line {line}: END:VCARD without BEGIN:VCARD")
+                raise ContactError(message.format(file=where, line=line))
             depth -= 1
             if depth == 0 and card is not None:
                 yield card
                 card = None
             continue
         if card is None:
-            raise ContactError(
-                f"{where}: line {line}: {show(text)} is outside BEGIN:VCARD…END:VCARD"
-            )
+            message = _("{file}: line {line}: {text} is outside BEGIN:VCARD…END:VCARD")
+            raise ContactError(message.format(file=where, line=line, text=show(text)))
         if depth == 1:
             card.props.setdefault(prop.name, []).append(prop)
     if card is not None:
-        raise ContactError(f"{where}: line {card.line}: BEGIN:VCARD without END:VCARD")
+        message = _("{file}: line {line}: BEGIN:VCARD without END:VCARD")
+        raise ContactError(message.format(file=where, line=card.line))
 
 
 def _text(card: Card, name: str, where: str) -> tuple[str, int]:
@@ -287,9 +295,14 @@ def _contact(card: Card, where: str, defaults: Mapping[str, str]) -> RawContact:
 
     version = card.first("VERSION")
     if version is not None and version.value.strip() not in VERSIONS:
+        message = _("{file}: line {line}: vCard version {version} is not supported ({known} are)")
         raise ContactError(
-            f"{where}: line {version.line}: vCard version {show(version.value.strip())} "
-            f"is not supported ({', '.join(VERSIONS)} are)"
+            message.format(
+                file=where,
+                line=version.line,
+                version=show(version.value.strip()),
+                known=", ".join(VERSIONS),
+            )
         )
     put("name", *_text(card, "FN", where))
     n = card.first("N")
@@ -332,17 +345,21 @@ def _contact(card: Card, where: str, defaults: Mapping[str, str]) -> RawContact:
         put("language", langs[0].value.strip(), langs[0].line)
 
     name = unicodedata.normalize("NFC", values.get("name", ""))
-    label = f"card {show(name)}" if name else "a card"
+    label = _("card {name}").format(name=show(name)) if name else _("a card")
     if not values.get("role") and not defaults.get("role"):
+        message = _(
+            "{file}: line {line}: {card} has no role: add X-INVITER-ROLE or a CATEGORIES "
+            "entry ({roles}), or give --role"
+        )
         raise ContactError(
-            f"{where}: line {card.line}: {label} has no role: add X-INVITER-ROLE or a CATEGORIES "
-            f"entry ({', '.join(KNOWN_ROLES)}), or give --role"
+            message.format(file=where, line=card.line, card=label, roles=", ".join(KNOWN_ROLES))
         )
     if not values.get("municipality") and not defaults.get("municipality"):
-        raise ContactError(
-            f"{where}: line {card.line}: {label} has no municipality: add X-INVITER-MUNICIPALITY, "
+        message = _(
+            "{file}: line {line}: {card} has no municipality: add X-INVITER-MUNICIPALITY, "
             "a CATEGORIES entry or an ADR locality naming it, or give --municipality"
         )
+        raise ContactError(message.format(file=where, line=card.line, card=label))
     return RawContact(card.line, values, lines)
 
 
@@ -359,4 +376,5 @@ def read_vcards(
         count += 1
         yield _contact(card, where, defaults or {})
     if count == 0:
-        raise ContactError(f"{where}: holds no contact card (no BEGIN:VCARD, or only groups)")
+        message = _("{file}: holds no contact card (no BEGIN:VCARD, or only groups)")
+        raise ContactError(message.format(file=where))

@@ -2,7 +2,8 @@
 
 It holds a commented ``inviter.toml`` (the organizer, ``[send]`` within Microsoft 365's limits,
 ``[smtp]`` and ``[imap]`` ready for Microsoft 365 with Gmail's block beside them, one meeting),
-the template sets with their README, and ``contacts/kontakter.csv`` with the header row alone.
+the template sets with their README, and ``contacts/kontakter.csv`` with the header row alone, its
+column names in the staff language of the run (``navn,e-post,…`` in Bokmål).
 What is there already is kept as it is and named: a second ``init`` never loses an edit.
 """
 
@@ -14,8 +15,9 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-from inviter.contacts.fields import FIELDS
+from inviter.contacts.fields import column_names
 from inviter.errors import InputError
+from inviter.translation import _
 
 CONTACTS_FILE = Path("contacts") / "kontakter.csv"
 
@@ -49,10 +51,13 @@ def _files(root: Traversable, prefix: Path = Path()) -> list[tuple[Path, bytes]]
 def create_season(folder: Path) -> NewSeason:
     """Write the season's files into ``folder`` (made if missing); never overwrite one."""
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: is a file; give a folder for the new season")
+        message = _("{folder}: is a file; give a folder for the new season")
+        raise InputError(message.format(folder=folder))
     contents = _files(_skeleton())
     # The CSV's header names every column import reads (SPEC "Contacts CSV"), nothing else.
-    contents.append((CONTACTS_FILE, (",".join(FIELDS) + "\r\n").encode()))
+    # In the staff language of this run; import reads it in either language.
+    header = ",".join(column_names().values())
+    contents.append((CONTACTS_FILE, (header + "\r\n").encode()))
     result = NewSeason(folder=folder)
     for relative, data in contents:
         target = folder / relative
@@ -64,7 +69,8 @@ def create_season(folder: Path) -> NewSeason:
             result.kept.append(relative)
             continue
         except OSError as exc:
-            raise InputError(f"{target}: cannot be written: {exc.strerror}") from None
+            message = _("{file}: cannot be written: {reason}")
+            raise InputError(message.format(file=target, reason=exc.strerror)) from None
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         result.written.append(relative)

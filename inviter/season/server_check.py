@@ -17,30 +17,43 @@ from inviter.deliver.credentials import resolve_credentials
 from inviter.deliver.transport import ServerOffers, SmtpTransport
 from inviter.errors import ConnectionFailure
 from inviter.replies.imap import connect, encode_mailbox
+from inviter.translation import _, current_language, ngettext
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    """``33,554,432`` and ``33.6`` in English, ``33 554 432`` and ``33,6`` in Bokmål."""
+    text = f"{value:,.{decimals}f}"
+    if current_language() == "nb":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text
 
 
 def _size(limit: int | None) -> str:
     if limit is None:
-        return "no size limit named"
-    return f"size limit {limit / 1_000_000:.1f} MB ({limit:,} bytes)"
+        return _("no size limit named")
+    message = _("size limit {megabytes} MB ({bytes} bytes)")
+    return message.format(megabytes=_number(limit / 1_000_000, 1), bytes=_number(limit))
 
 
 def describe_offers(offers: ServerOffers) -> str:
     """One line of what an SMTP server offers."""
     parts = [
         _size(offers.size_limit),
-        "PIPELINING" if offers.pipelining else "no PIPELINING",
-        "SMTPUTF8" if offers.smtputf8 else "no SMTPUTF8",
+        "PIPELINING" if offers.pipelining else _("no PIPELINING"),
+        "SMTPUTF8" if offers.smtputf8 else _("no SMTPUTF8"),
     ]
-    methods = " ".join(offers.auth) or "none"
-    return f"offers: {', '.join(parts)}; login methods: {methods}"
+    methods = " ".join(offers.auth) or _("none")
+    message = _("offers: {offers}; login methods: {methods}")
+    return message.format(offers=", ".join(parts), methods=methods)
 
 
 def _security(security: str, tls: str | None, validate: bool) -> str:
     if security == "none":
-        return "plain text, no TLS (security = none)"
-    how = "STARTTLS" if security == "starttls" else "TLS from the first byte"
-    checked = "certificate checked" if validate else "certificate NOT checked (validate_certs)"
+        return _("plain text, no TLS (security = none)")
+    how = "STARTTLS" if security == "starttls" else _("TLS from the first byte")
+    checked = (
+        _("certificate checked") if validate else _("certificate NOT checked (validate_certs)")
+    )
     return f"{how}, {tls or 'TLS'}, {checked}"
 
 
@@ -56,12 +69,12 @@ async def check_smtp(
         offers = await connection.offers()
     finally:
         await connection.close()
-    login = "no login (no username)"
+    login = _("no login (no username)")
     if credentials.username:
-        how = "OAuth 2 token, XOAUTH2" if credentials.token else "password"
-        login = f"logged in as {credentials.username} ({how})"
+        how = _("OAuth 2 token, XOAUTH2") if credentials.token else _("password")
+        login = _("logged in as {user} ({how})").format(user=credentials.username, how=how)
     return [
-        f"SMTP {smtp.host}:{smtp.port}: connected",
+        _("SMTP {host}:{port}: connected").format(host=smtp.host, port=smtp.port),
         f"  {_security(smtp.security, offers.tls, smtp.validate_certs)}",
         f"  {login}",
         f"  {describe_offers(offers)}",
@@ -84,24 +97,30 @@ def check_imap(
         status, data = client.select(encode_mailbox(imap.folder), readonly=True)
         if status != "OK":
             answer = data[0].decode(errors="replace") if data and isinstance(data[0], bytes) else ""
+            message = _("{host}:{port}: [imap] folder '{folder}' cannot be opened: {answer}")
             raise ConnectionFailure(
-                f"{imap.host}:{imap.port}: [imap] folder '{imap.folder}' cannot be opened: "
-                f"{answer or status}"
+                message.format(
+                    host=imap.host, port=imap.port, folder=imap.folder, answer=answer or status
+                )
             )
         messages = data[0].decode() if data and isinstance(data[0], bytes) else "?"
-        folder = f"folder {imap.folder}: {messages} messages"
+        count = int(messages) if messages.strip().isdigit() else 0
+        folder = ngettext(
+            "folder {folder}: {count} message", "folder {folder}: {count} messages", count
+        ).format(folder=imap.folder, count=messages)
     except imaplib.IMAP4.error as exc:
         raise ConnectionFailure(f"{imap.host}:{imap.port}: {exc}") from None
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
-    how = "password"
+    how = _("password")
     if imap.auth == "xoauth2":
-        how = "OAuth 2 token, XOAUTH2"
+        how = _("OAuth 2 token, XOAUTH2")
+    logged_in = _("logged in as {user} ({how}); {folder}")
     lines = [
-        f"IMAP {imap.host}:{imap.port}: connected",
+        _("IMAP {host}:{port}: connected").format(host=imap.host, port=imap.port),
         f"  {_security(imap.security, tls, imap.validate_certs)}",
-        f"  logged in as {imap.username} ({how}); {folder}",
-        f"  offers: {capabilities}",
+        "  " + logged_in.format(user=imap.username, how=how, folder=folder),
+        "  " + _("offers: {capabilities}").format(capabilities=capabilities),
     ]
-    return lines + [f"  Warning: {w}" for w in warnings]
+    return lines + ["  " + _("Warning: {message}").format(message=w) for w in warnings]
