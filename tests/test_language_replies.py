@@ -171,6 +171,12 @@ def test_a_bounce_is_stored_in_english_and_read_in_bokmal(
     assert shown_response(response) == "i retur: ingen årsak oppgitt"
     assert shown_response("delayed: 4.4.1 try again") == "forsinket: 4.4.1 try again"
     assert shown_response("550 5.1.1 unknown user") == "550 5.1.1 unknown user"
+    # Where staff read it: the status table and a person's history say it in Bokmål.
+    table = invoke("status", "--meeting", SLUG).stdout
+    assert "i retur: ingen årsak oppgitt" in table
+    assert "bounced: no reason given" not in table
+    history = invoke("contacts", "show", elle).stdout
+    assert "i retur: ingen årsak oppgitt" in history
 
 
 def test_summary_plurals_in_bokmal() -> None:

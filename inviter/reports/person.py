@@ -22,7 +22,7 @@ from inviter.contacts.audience import audience_query
 from inviter.contacts.fields import ContactFields
 from inviter.errors import InputError
 from inviter.reports.status import RSVP_WORDS
-from inviter.reports.terminal import answer_word, delivery_word
+from inviter.reports.terminal import answer_word, delivery_word, response_text
 from inviter.store.database import Database
 from inviter.store.meetings import get_state
 from inviter.store.models import Contact, Delivery, Reply
@@ -201,7 +201,8 @@ def history_text(history: PersonHistory, *, stamp: Any) -> str:
         lines.append(f"{meeting.slug}: {meeting.title}{audience}")
         for sent in meeting.sent:
             kind = _KINDS.get(sent.kind)
-            said = f"{sent.code} {sent.response}" if sent.code else sent.response
+            response = response_text(sent.response) if sent.response else sent.response
+            said = f"{sent.code} {response}" if sent.code else response
             why = f": {said}" if said and sent.status != "sent" else ""
             what = _("{message} (version {number}) {state}").format(
                 message=_(kind) if kind else sent.kind,

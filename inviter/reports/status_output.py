@@ -7,7 +7,14 @@ from typing import Any
 
 from inviter.config import Settings
 from inviter.reports.status import MeetingStatus, RecipientStatus, meeting_status
-from inviter.reports.terminal import answer_word, delivery_word, meeting_span, paint, render_table
+from inviter.reports.terminal import (
+    answer_word,
+    delivery_word,
+    meeting_span,
+    paint,
+    render_table,
+    response_text,
+)
 from inviter.store.database import Database
 from inviter.translation import _, ngettext
 
@@ -119,7 +126,7 @@ def _notes(r: RecipientStatus, status: MeetingStatus) -> str:
     if r.answered_by and r.answered_by != r.email:
         notes.append(_("answered by {email}").format(email=r.answered_by))
     if r.response:
-        notes.append(r.response)
+        notes.append(response_text(r.response))
     if r.comment:
         comment = " ".join(r.comment.split())
         notes.append(f"“{comment[:60]}{'…' if len(comment) > 60 else ''}”")

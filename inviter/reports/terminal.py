@@ -5,7 +5,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from inviter.deliver.plans import STOPPED_BEFORE_TURN
 from inviter.domain import Meeting
+from inviter.replies.delivery_reports import shown_response
 from inviter.reports.meeting_list import MeetingSummary
 from inviter.translation import N_, _
 
@@ -47,6 +49,15 @@ def answer_word(rsvp: str) -> str:
     """Return an answer (``accepted``, ``needs-action``…) as staff read it."""
     word = ANSWER_WORDS.get(rsvp)
     return _(word) if word else rsvp
+
+
+def response_text(response: str) -> str:
+    """What the database keeps of a delivery's outcome, as staff read it: inviter's own notes
+    (kept in English: the next run compares them) in the language of the run, a server's
+    answer as the server wrote it."""
+    if response == STOPPED_BEFORE_TURN:
+        return _(STOPPED_BEFORE_TURN)
+    return shown_response(response)
 
 
 def width(text: str) -> int:
