@@ -80,7 +80,7 @@ def pgettext(context: str, message: str) -> str:
     return _translation.pgettext(context, message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, translate later"
+def N_(message: str) -> str:
     """Mark ``message`` for the catalog, to be translated where it is shown (help texts and
     constants made before the language is chosen)."""
     return message

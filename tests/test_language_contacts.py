@@ -341,7 +341,7 @@ def test_preview_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
     assert shown[2].startswith("From: ")  # the message's own header names, as they are sent
     [calendar] = [line for line in shown if line.startswith("Kalender: UID ")]
     assert calendar.endswith(" byte, 7-biters ASCII")
-    assert ", versjon 0; " in calendar
+    assert ", versjon 1; " in calendar
     assert "Deler:" in shown
     assert "    application/ics; vedlegg invitation.ics (base64)" in shown
     assert shown[-1] == (

@@ -47,7 +47,7 @@ def test_empty_contact_list_uses_a_labelled_sample(invoke: Invoke, project: Path
     assert '\nFrom: "Troms fylkeskommune, fylkesbiblioteket" <bibliotek@example.org>\n' in out
     assert "\nTo: Ola Nordmann <ola.nordmann@example.org>\n" in out
     assert "\nSubject: Invitasjon til Temamøte: Litteratur og kultur, 9. november 2022\n" in out
-    assert f"\nCalendar: UID {state.uid}, SEQUENCE 0; " in out
+    assert f"\nCalendar: UID {state.uid}, version 1; " in out
     assert (
         "Parts:\n"
         "  multipart/mixed\n"
@@ -234,7 +234,7 @@ def test_changed_meeting_after_sending_previews_the_update(invoke: Invoke, proje
         encoding="utf-8",
     )
     result = invoke("preview", "--meeting", "temamote-tromso")
-    assert f"Calendar: UID {state.uid}, SEQUENCE 1; " in result.stdout
+    assert f"Calendar: UID {state.uid}, version 2; " in result.stdout
     assert "\nSubject: Oppdatert invitasjon til Temamøte: Litteratur og kultur, " in result.stdout
     assert "\nSEQUENCE:1\n" in result.stdout
     # A preview changes nothing: the stored SEQUENCE moves only when send sends.

@@ -321,7 +321,11 @@ def _import_in_child(project: Path, name: str) -> tuple[subprocess.CompletedProc
         capture_output=True,
         text=True,
         check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("INVITER_") or k == "INVITER_LANG"},
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("INVITER_") or k == "INVITER_LANG"
+        },
     )
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("maxrss "), done.stderr

@@ -21,6 +21,7 @@ from inviter.cli.options import (
     to_option,
 )
 from inviter.errors import PartialFailure
+from inviter.locale.labels import format_number
 from inviter.translation import N_, _, ngettext
 
 # What a preview is of, and how each recipient's run ended (a line each when not at a terminal).
@@ -211,7 +212,10 @@ def preview(
         )
     click.echo(
         _("Wrote {file} ({size} bytes): {kind} to {who}.").format(
-            file=output_path, size=f"{len(result.data):,}", kind=_(KINDS[result.kind]), who=who
+            file=output_path,
+            size=format_number(len(result.data)),
+            kind=_(KINDS[result.kind]),
+            who=who,
         )
     )
 

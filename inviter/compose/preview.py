@@ -19,10 +19,11 @@ from inviter.config import Settings
 from inviter.contacts.audience import select_audience
 from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import InputError
+from inviter.locale.labels import format_number
 from inviter.store.database import Database
 from inviter.store.meetings import ensure_state, planned_sequence
 from inviter.store.models import Contact
-from inviter.translation import _, current_language
+from inviter.translation import _
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,12 @@ def describe_preview(preview: Preview) -> str:
     for name in ("From", "To", "Subject", "Date", "Message-ID"):
         lines.append(f"{name}: {message[name]}")
     lines.append("")
-    size = f"{len(preview.data):,}"
-    if current_language() == "nb":
-        size = size.replace(",", "\u00a0")
-    calendar_line = _("Calendar: UID {uid}, SEQUENCE {sequence}; {size} bytes, 7-bit ASCII")
-    lines.append(calendar_line.format(uid=preview.uid, sequence=preview.sequence, size=size))
+    calendar_line = _("Calendar: UID {uid}, version {number}; {size} bytes, 7-bit ASCII")
+    lines.append(
+        calendar_line.format(
+            uid=preview.uid, number=preview.sequence + 1, size=format_number(len(preview.data))
+        )
+    )
     lines.append(_("Parts:"))
     lines += _tree(message, 1)
     text = calendar = ""

@@ -55,3 +55,12 @@ def stamp(moment: datetime) -> str:
 def region_label(region: str) -> str:
     """Return the region as shown to a reader (an empty one is unknown)."""
     return region or _("Unknown region")
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """``33,554,432`` and ``33.6`` in English, ``33 554 432`` and ``33,6`` in Bokmål (a
+    non-breaking space between thousands, Språkrådet's rule, so a number never breaks)."""
+    text = f"{value:,.{decimals}f}"
+    if current_language() == "nb":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text

@@ -16,23 +16,16 @@ from inviter.config import Settings
 from inviter.deliver.credentials import resolve_credentials
 from inviter.deliver.transport import ServerOffers, SmtpTransport
 from inviter.errors import ConnectionFailure
+from inviter.locale.labels import format_number
 from inviter.replies.imap import connect, encode_mailbox
-from inviter.translation import _, current_language, ngettext
-
-
-def _number(value: float, decimals: int = 0) -> str:
-    """``33,554,432`` and ``33.6`` in English, ``33 554 432`` and ``33,6`` in Bokmål."""
-    text = f"{value:,.{decimals}f}"
-    if current_language() == "nb":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
+from inviter.translation import _, ngettext
 
 
 def _size(limit: int | None) -> str:
     if limit is None:
         return _("no size limit named")
     message = _("size limit {megabytes} MB ({bytes} bytes)")
-    return message.format(megabytes=_number(limit / 1_000_000, 1), bytes=_number(limit))
+    return message.format(megabytes=format_number(limit / 1_000_000, 1), bytes=format_number(limit))
 
 
 def describe_offers(offers: ServerOffers) -> str:
