@@ -3,8 +3,11 @@ overwritten. ``init``, edit, ``contacts import``, ``send --dry-run`` with nothin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
+
+import pytest
 
 from inviter.config import load_settings
 from inviter.contacts.fields import FIELDS
@@ -83,3 +86,32 @@ def test_init_in_this_folder_and_into_a_file(tmp_path: Path, invoke: Invoke) -> 
     refused = invoke("init", str(blocker))
     assert refused.exit_code == 2
     assert refused.stderr == f"Error: {blocker}: is a file; give a folder for the new season\n"
+
+
+def test_the_settings_file_speaks_the_staff_language_and_keeps_it(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: staff read inviter.toml's comments too. A Bokmål init writes them in Bokmål
+    and language = "nb"; an English one in English with language = "en"; the settings are
+    the same otherwise, so neither file can drift from the other."""
+    monkeypatch.delenv("INVITER_LANG")
+    assert invoke("init", str(tmp_path / "nb")).exit_code == 0
+    assert invoke("--lang", "en", "init", str(tmp_path / "en")).exit_code == 0
+    nb_text = (tmp_path / "nb" / "inviter.toml").read_text(encoding="utf-8")
+    en_text = (tmp_path / "en" / "inviter.toml").read_text(encoding="utf-8")
+    assert "# inviter.toml: arrangøren, hvordan invitasjonene sendes" in nb_text
+    assert "ENDRE:" in nb_text
+    assert "EDIT:" not in nb_text
+    assert "# inviter.toml: the organizer, how invitations leave" in en_text
+    nb = load_settings(tmp_path / "nb" / "inviter.toml", env={})
+    en = load_settings(tmp_path / "en" / "inviter.toml", env={})
+    assert (nb.organizer.language, en.organizer.language) == ("nb", "en")
+    assert dataclasses.replace(nb.organizer, language="en") == en.organizer
+    assert (nb.send, nb.smtp, nb.imap, nb.meetings) == (en.send, en.smtp, en.imap, en.meetings)
+    # The next run in that folder speaks the file's language, with no option given.
+    listed = invoke("--config", str(tmp_path / "en" / "inviter.toml"), "meetings", "list")
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith("meeting ")
+    assert "not sent" in listed.output
+    helped = invoke("--config", str(tmp_path / "en" / "inviter.toml"), "--help")
+    assert helped.output.startswith("Usage:")

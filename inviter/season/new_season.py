@@ -1,7 +1,8 @@
 """``inviter init [DIR]``: a folder ready for a new season, without touching a file already there.
 
-It holds a commented ``inviter.toml`` (the organizer, ``[send]`` within Microsoft 365's limits,
-``[smtp]`` and ``[imap]`` ready for Microsoft 365 with Gmail's block beside them, one meeting),
+It holds a commented ``inviter.toml``, its comments in the staff language of the run (the
+organizer, ``[send]`` within Microsoft 365's limits, ``[smtp]`` and ``[imap]`` ready for Microsoft
+365 with Gmail's block beside them, one meeting),
 the template sets with their README, and ``contacts/kontakter.csv`` with the header row alone, its
 column names in the staff language of the run (``navn,e-post,…`` in Bokmål).
 What is there already is kept as it is and named: a second ``init`` never loses an edit.
@@ -17,9 +18,12 @@ from pathlib import Path
 
 from inviter.contacts.fields import column_names
 from inviter.errors import InputError
-from inviter.translation import _
+from inviter.settings import CONFIG_NAME
+from inviter.translation import _, current_language
 
 CONTACTS_FILE = Path("contacts") / "kontakter.csv"
+CONFIG_FILE = Path(CONFIG_NAME)
+CONFIG_BY_LANGUAGE = {"nb": "inviter.nb.toml", "en": "inviter.en.toml"}
 
 
 @dataclass
@@ -53,7 +57,14 @@ def create_season(folder: Path) -> NewSeason:
     if folder.exists() and not folder.is_dir():
         message = _("{folder}: is a file; give a folder for the new season")
         raise InputError(message.format(folder=folder))
-    contents = _files(_skeleton())
+    # The commented inviter.toml in the staff language of this run; it sets that language.
+    skeleton = _skeleton()
+    config = skeleton.joinpath(CONFIG_BY_LANGUAGE[current_language()]).read_bytes()
+    contents = [(CONFIG_FILE, config)] + [
+        (path, data)
+        for path, data in _files(skeleton)
+        if path.name not in CONFIG_BY_LANGUAGE.values()
+    ]
     # The CSV's header names every column import reads (SPEC "Contacts CSV"), nothing else.
     # In the staff language of this run; import reads it in either language.
     header = ",".join(column_names().values())
