@@ -32,6 +32,7 @@ class Person:
     organization: str = ""
     title: str = ""
     uninvited: bool = False
+    phone: str = ""
 
 
 def open_project(project: Path) -> tuple[Settings, Database]:
@@ -57,6 +58,7 @@ def seed(settings: Settings, db: Database, people: list[Person], slug: str = MEE
                         region=p.region,
                         organization=p.organization,
                         title=p.title,
+                        phone=p.phone,
                     )
                 )
             if not p.forwarded:
@@ -94,7 +96,15 @@ FORMULA_NAME = '=HYPERLINK("http://x","y")'
 # One of each case the lists must handle: the four regions, another region, no region,
 # Norwegian letters, hostile names, a forwarded guest, tentative, declined and uninvited ones.
 PEOPLE = [
-    Person("aase@example.org", "Åse Aasen", "Harstad", "Sør-Troms", "ACCEPTED", title="Leder"),
+    Person(
+        "aase@example.org",
+        "Åse Aasen",
+        "Harstad",
+        "Sør-Troms",
+        "ACCEPTED",
+        title="Leder",
+        phone="+47 777 00 101",
+    ),
     Person("zara@example.org", "Zara Zahl", "Harstad", "Sør-Troms", "ACCEPTED"),
     Person("oeyvind@example.org", "Øyvind Ørn", "Harstad", "Sør-Troms", "ACCEPTED"),
     Person("aile@example.org", "Áile Ŋuolja", "Kåfjord", "Nord-Troms", "ACCEPTED"),

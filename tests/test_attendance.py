@@ -118,7 +118,7 @@ def test_csv_for_norwegian_excel(seeded: Path, invoke: Invoke) -> None:
     assert b"\n" not in data.replace(b"\r\n", b"")
     text = data[len(BOM) :].decode("utf-8")
     assert text.splitlines()[0] == (
-        "name;title;organization;municipality;region;role;email;answer;forwarded"
+        "name;title;organization;municipality;region;role;email;phone;answer;forwarded"
     )
     rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
     assert [r["email"] for r in rows] == ACCEPTED_ORDER
@@ -129,6 +129,8 @@ def test_csv_for_norwegian_excel(seeded: Path, invoke: Invoke) -> None:
     assert by_email["script@example.org"]["name"] == SCRIPT_NAME  # data, not a formula
     assert by_email["aase@example.org"]["name"] == "Åse Aasen"
     assert by_email["aase@example.org"]["title"] == "Leder"
+    # Excel would read "+47 777 00 101" as a sum: the CSV keeps it text with a leading '.
+    assert by_email["aase@example.org"]["phone"] == "'+47 777 00 101"
     assert by_email["leder@example.org"]["forwarded"] == "yes"
     assert by_email["aile@example.org"]["forwarded"] == ""
     assert {r["answer"] for r in rows} == {"accepted"}

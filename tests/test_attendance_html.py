@@ -84,7 +84,11 @@ def test_chromium_renders_the_names_as_text(page: Path, tmp_path: Path) -> None:
     for name in names:
         assert html.escape(name, quote=False) in dom, name
     cells = re.findall(r'<td class="email">(.*?)</td>', dom)
-    rows = [re.sub(r"<[^>]+>", "", cell) for cell in cells]  # spans and <wbr> taken off
+    # The address (spans and <wbr> taken off), and the phone number under it when known.
+    phones = [re.findall(r'<span class="small phone">(.*?)</span>', cell) for cell in cells]
+    cells = [re.sub(r'<br><span class="small phone">.*?</span>', "", cell) for cell in cells]
+    rows = [re.sub(r"<[^>]+>", "", cell) for cell in cells]
+    assert [found for found in phones if found] == [["+47 777 00 101"]]
     assert rows == [*ACCEPTED_ORDER[:5], "minus@example.org", "at@example.org", *ACCEPTED_ORDER[6:]]
 
 
@@ -139,7 +143,8 @@ def test_a_long_list_prints_on_several_a4_pages_headers_repeated_rows_whole(
     assert len(lists) >= 3
     for text in lists:
         # The column heads again at the top of every page of the list (thead repeated).
-        assert re.search(r"Nr\.\s+Navn\s+Organisasjon\s+Kommune\s+E-post\s+Signatur", text)
+        heads = r"Nr\.\s+Navn\s+Organisasjon\s+Kommune\s+E-post og telefon\s+Signatur"
+        assert re.search(heads, text)
     for person in people:
         # break-inside: avoid: a person's name and address are on the same page. (A name may
         # wrap between its words, so look for its first word, which is unique.)

@@ -181,8 +181,8 @@ def test_attendance_csv_in_bokmal_and_in_english(seeded: Path, invoke: Invoke) -
     data = invoke(*args).stdout_bytes.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(data), delimiter=";"))
     assert list(rows[0]) == [
-        "navn", "tittel", "organisasjon", "kommune", "region", "rolle", "e-post", "svar",
-        "videresendt",
+        "navn", "tittel", "organisasjon", "kommune", "region", "rolle", "e-post", "telefon",
+        "svar", "videresendt",
     ]  # fmt: skip
     by_email = {row["e-post"]: row for row in rows}
     assert by_email["aase@example.org"]["svar"] == "deltar"
@@ -250,7 +250,7 @@ def test_attendance_page_in_english_on_request(seeded: Path, invoke: Invoke) -> 
     assert (
         '<th class="num" scope="col">No.</th><th scope="col">Name</th>'
         '<th scope="col">Organization</th><th scope="col">Municipality</th>'
-        '<th scope="col">E-mail</th><th scope="col">Signature</th>'
+        '<th scope="col">E-mail and phone</th><th scope="col">Signature</th>'
     ) in page
     assert '<th colspan="6" scope="colgroup">Midt-Troms – 1 accepted, 1 tentative</th>' in page
     assert '<th colspan="6" scope="colgroup">Unknown region – 2 accepted</th>' in page
@@ -298,10 +298,11 @@ def test_the_workbook_header_row_in_bokmal_and_in_english(seeded: Path, invoke: 
     sheet = load_workbook(seeded / "en.xlsx")["Attendees"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == (
-        "Name", "Title", "Organization", "Municipality", "Region", "Role", "E-mail", "Answer",
+        "Name", "Title", "Organization", "Municipality", "Region", "Role", "E-mail", "Phone",
+        "Answer",
         "Forwarded",
     )  # fmt: skip
-    assert {row[7] for row in rows[1:]} == {"accepted"}
+    assert {row[8] for row in rows[1:]} == {"accepted"}
     assert {row[4] for row in rows[1:] if row[6] == "nowhere@example.org"} == {"Unknown region"}
     header = sheet.oddHeader
     assert header is not None

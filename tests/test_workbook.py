@@ -32,8 +32,8 @@ def test_the_workbook_holds_the_list_as_text(workbook_file: Path) -> None:
     sheet = book["Deltakere"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == (
-        "Navn", "Tittel", "Organisasjon", "Kommune", "Region", "Rolle", "E-post", "Svar",
-        "Videresendt",
+        "Navn", "Tittel", "Organisasjon", "Kommune", "Region", "Rolle", "E-post", "Telefon",
+        "Svar", "Videresendt",
     )  # fmt: skip
     assert [row[6] for row in rows[1:]] == ACCEPTED_ORDER
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
@@ -41,10 +41,13 @@ def test_the_workbook_holds_the_list_as_text(workbook_file: Path) -> None:
     assert all(cell.number_format == "@" for cell in cells)
     formula = next(row for row in rows if row[6] == "formula@example.org")
     assert formula[0] == FORMULA_NAME  # as typed: text, not a formula, no apostrophe
-    assert {row[7] for row in rows[1:]} == {"deltar"}
+    # A text cell: the number as staff dial it, without the CSV's leading ' (issue 18).
+    aase = next(row for row in rows if row[6] == "aase@example.org")
+    assert aase[7] == "+47 777 00 101"
+    assert {row[8] for row in rows[1:]} == {"deltar"}
     # For people: the header stays in view, filters, A4 landscape, the header on every page.
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:I{len(rows)}"
+    assert sheet.auto_filter.ref == f"A1:J{len(rows)}"
     assert sheet.print_title_rows == "$1:$1"
     assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")  # A4
     assert sheet.column_dimensions["G"].width == 36

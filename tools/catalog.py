@@ -142,11 +142,21 @@ def read_catalog(path: Path) -> Catalog:
         return read_po(handle, locale="nb", domain="inviter")
 
 
+def forms(value: object) -> tuple[str, ...]:
+    """A message's id or string as a tuple: one form, or a plural's forms."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(str(form) for form in value)
+    return ("",)
+
+
 def _translations(catalog: Catalog) -> dict[Key, str | tuple[str, ...]]:
     found: dict[Key, str | tuple[str, ...]] = {}
     for message in catalog:
         if message.id and _translated(message):
-            found[_key(message)] = message.string
+            strings = forms(message.string)
+            found[_key(message)] = strings[0] if isinstance(message.string, str) else strings
     return found
 
 

@@ -55,6 +55,7 @@ class Attendee:
     # The answer was to an earlier version (before a change of time, place or link): listed
     # only with --include-earlier, and marked.
     earlier: bool = False
+    phone: str = ""
 
     @property
     def tentative(self) -> bool:
@@ -141,6 +142,7 @@ def build_attendance(
                 organization=clean(r.organization),
                 title=clean(r.title),
                 rsvp=answer,
+                phone=clean(r.phone),
                 forwarded=r.forwarded,
                 earlier=earlier,
             )
@@ -166,6 +168,7 @@ def csv_columns() -> tuple[str, ...]:
         pgettext("csv header", "region"),
         pgettext("csv header", "role"),
         pgettext("csv header", "email"),
+        pgettext("csv header", "phone"),
         pgettext("csv header", "answer"),
         pgettext("csv header", "forwarded"),
     )
@@ -198,6 +201,7 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
             a.region,
             a.role,
             a.email,
+            a.phone,
             _answer(a),
             pgettext("csv value", "yes") if a.forwarded else "",
         ]
@@ -215,6 +219,7 @@ def _xlsx_columns() -> tuple[tuple[str, int], ...]:
         (_("Region"), 16),
         (_("Role"), 16),
         (_("E-mail"), 36),
+        (_("Phone"), 16),
         (_("Answer"), 14),
         (_("Forwarded"), 12),
     )
@@ -232,6 +237,9 @@ def attendance_xlsx(attendance: Attendance) -> bytes:
             region_label(a.region),
             a.role,
             a.email,
+            # A text cell: "+47 …" stays a number to dial, never a formula, and needs no
+            # leading ' (which the CSV keeps, since Excel would read "+47 777" as a sum).
+            a.phone,
             _answer(a),
             pgettext("csv value", "yes") if a.forwarded else "",
         ]

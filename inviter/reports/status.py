@@ -53,6 +53,7 @@ class RecipientStatus:
     region: str = ""
     organization: str = ""
     title: str = ""
+    phone: str = ""
     # sent, failed, pending, uncertain; None for a forwarded guest (never sent anything).
     delivery: str | None = PENDING
     response: str = ""  # the server's last answer, for a failure
@@ -282,6 +283,7 @@ def _person(
         region=contact.region if contact else "",
         organization=contact.organization if contact else "",
         title=contact.title if contact else "",
+        phone=contact.phone if contact else "",
         delivery=delivery,
         response=response,
         rsvp=RSVP_WORDS.get(reply.partstat, "needs-action") if reply else "needs-action",
