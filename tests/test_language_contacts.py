@@ -391,7 +391,7 @@ def test_init_writes_the_csv_header_in_the_staff_language(
     lines = result.stdout.splitlines()
     assert "Skrev host-2027/contacts/kontakter.csv" in lines
     assert lines[-1] == (
-        "Neste steg: rediger host-2027/inviter.toml der det står EDIT, legg inn personer i "
+        "Neste steg: rediger host-2027/inviter.toml der det står ENDRE, legg inn personer i "
         "host-2027/contacts/kontakter.csv og kjør 'inviter contacts import'."
     )
     again = invoke("init", "host-2027")

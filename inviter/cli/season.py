@@ -22,9 +22,9 @@ def init(folder: Path) -> None:
     """Start a new season: a commented inviter.toml, the template sets, a contacts CSV.
 
     Writes into FOLDER (default: this one) and never overwrites a file: what is there
-    already is kept and named. The CSV's header row is in the language inviter speaks
-    (--lang). Then edit inviter.toml where it says EDIT, add people to
-    contacts/kontakter.csv, and import them.
+    already is kept and named. inviter.toml's comments and the CSV's header row are in the
+    language inviter speaks (--lang), which inviter.toml then keeps. Then edit inviter.toml
+    where it says EDIT, add people to contacts/kontakter.csv, and import them.
 
     \b
     Example:
