@@ -36,6 +36,22 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def default_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as staff do: no INVITER_LANG (the suite sets it to en), so Bokmål."""
+    monkeypatch.delenv("INVITER_LANG")
+
+
+@pytest.fixture
+def bokmal() -> Iterator[None]:
+    """Speak Bokmål inside the test (for functions called without the command line)."""
+    use_language("nb")
+    try:
+        yield
+    finally:
+        use_language("en")
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """Return a folder holding a copy of the shipped example: config, templates, contacts."""
     folder = tmp_path / "project"

@@ -73,12 +73,6 @@ def test_the_compiled_catalog_ships_in_the_package() -> None:
 # ---------------------------------------------------------------- choosing the language
 
 
-@pytest.fixture
-def default_language(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as staff do: no INVITER_LANG (the test suite sets it to en)."""
-    monkeypatch.delenv("INVITER_LANG")
-
-
 @pytest.mark.usefixtures("default_language")
 def test_bokmal_is_the_default_in_help_and_in_clicks_own_words(invoke: Invoke) -> None:
     result = invoke("send", "--help")

@@ -12,7 +12,6 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -29,22 +28,6 @@ from tests.test_imap import configure
 
 BOKMAL_HEADER = "navn,e-post,rolle,kommune,region,organisasjon,tittel,telefon,språk"
 ENGLISH_HEADER = "name,email,role,municipality,region,organization,title,phone,language"
-
-
-@pytest.fixture
-def staff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as staff do: no INVITER_LANG (the test suite sets it to en), so Bokmål."""
-    monkeypatch.delenv("INVITER_LANG")
-
-
-@pytest.fixture
-def bokmal() -> Iterator[None]:
-    """Speak Bokmål inside the test (for functions called without the command line)."""
-    use_language("nb")
-    try:
-        yield
-    finally:
-        use_language("en")
 
 
 def _error(stderr: str) -> str:
@@ -64,7 +47,7 @@ def _edit(project: Path, old: str, new: str) -> None:
 
 
 def test_export_writes_the_header_in_bokmal_and_the_values_as_stored(
-    invoke: Invoke, staff: None
+    invoke: Invoke, default_language: None
 ) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     bokmal = invoke("contacts", "export")
@@ -80,7 +63,7 @@ def test_export_writes_the_header_in_bokmal_and_the_values_as_stored(
     assert all("@" in row[1] for row in rows[1:])
 
 
-def test_excel_export_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_excel_export_in_bokmal(invoke: Invoke, project: Path, default_language: None) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     written = invoke("contacts", "export", "--excel", "-o", "backup.csv")
     assert written.stdout == "Skrev 36 kontakter til backup.csv\n"
@@ -97,7 +80,12 @@ def test_excel_export_in_bokmal(invoke: Invoke, project: Path, staff: None) -> N
     ids=["nb", "en", "nb-read-in-en", "en-read-in-nb"],
 )
 def test_an_export_imports_back_unchanged_in_either_language(
-    invoke: Invoke, project: Path, staff: None, written_in: str, read_in: str, excel: bool
+    invoke: Invoke,
+    project: Path,
+    default_language: None,
+    written_in: str,
+    read_in: str,
+    excel: bool,
 ) -> None:
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     # A value a spreadsheet would run as a formula, and an English-speaking contact.
@@ -133,7 +121,7 @@ def test_an_export_imports_back_unchanged_in_either_language(
 
 
 def test_an_unknown_column_is_still_reported_in_both_languages(
-    invoke: Invoke, project: Path, staff: None
+    invoke: Invoke, project: Path, default_language: None
 ) -> None:
     (project / "bad.csv").write_text(
         "navn,e-mail,rolle,kommune\nKari,kari@example.org,partner,Tromsø\n", encoding="utf-8"
@@ -154,7 +142,7 @@ def test_an_unknown_column_is_still_reported_in_both_languages(
 
 
 def test_header_problems_name_the_columns_in_bokmal(
-    invoke: Invoke, project: Path, staff: None
+    invoke: Invoke, project: Path, default_language: None
 ) -> None:
     (project / "few.csv").write_text("navn,e-post\nKari,kari@example.org\n", encoding="utf-8")
     assert _error(invoke("contacts", "import", "few.csv").stderr) == (
@@ -185,7 +173,9 @@ def test_every_column_name_of_either_language_is_read_in_both(bokmal: None) -> N
     assert ",".join(column_names().values()) == ENGLISH_HEADER
 
 
-def test_bad_rows_are_named_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_bad_rows_are_named_in_bokmal(
+    invoke: Invoke, project: Path, default_language: None
+) -> None:
     (project / "bad.csv").write_text(
         f"{BOKMAL_HEADER}\n"
         "Kari,kari@,partner,Tromsø,,,,,\n"
@@ -216,7 +206,9 @@ def test_bad_rows_are_named_in_bokmal(invoke: Invoke, project: Path, staff: None
     ]
 
 
-def test_a_file_that_cannot_be_read_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_a_file_that_cannot_be_read_in_bokmal(
+    invoke: Invoke, project: Path, default_language: None
+) -> None:
     (project / "empty.csv").write_bytes(b"")
     assert _error(invoke("contacts", "import", "empty.csv").stderr) == "Feil: empty.csv: er tom"
     (project / "mixed.csv").write_bytes(
@@ -236,7 +228,9 @@ def test_a_file_that_cannot_be_read_in_bokmal(invoke: Invoke, project: Path, sta
     )
 
 
-def test_a_vcard_without_a_role_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_a_vcard_without_a_role_in_bokmal(
+    invoke: Invoke, project: Path, default_language: None
+) -> None:
     (project / "kari.vcf").write_text(
         "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Kari Nordmann\r\nEMAIL:kari@example.org\r\nEND:VCARD\r\n",
         encoding="utf-8",
@@ -256,7 +250,9 @@ def test_a_vcard_without_a_role_in_bokmal(invoke: Invoke, project: Path, staff: 
 # ---------------------------------------------------------------- list, add, remove
 
 
-def test_list_add_and_remove_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_list_add_and_remove_in_bokmal(
+    invoke: Invoke, project: Path, default_language: None
+) -> None:
     (project / "more.csv").write_text(
         "navn,e-post,rolle,kommune\nKari,kari@example.org,bibliotekrådgiver,Tromsø\n",
         encoding="utf-8",
@@ -296,7 +292,7 @@ def test_list_add_and_remove_in_bokmal(invoke: Invoke, project: Path, staff: Non
     assert new.stdout == "La til Kari <kari@example.org> (partner, Tromsø, Tromsø og omegn)\n"
 
 
-def test_contacts_help_in_bokmal(invoke: Invoke, staff: None) -> None:
+def test_contacts_help_in_bokmal(invoke: Invoke, default_language: None) -> None:
     shown = invoke("contacts", "export", "--help").stdout
     assert "Skriv kontaktlisten som CSV, med kolonnene import leser." in shown
     assert "Standard: skjermen (stdout)." in shown
@@ -308,7 +304,7 @@ def test_contacts_help_in_bokmal(invoke: Invoke, staff: None) -> None:
 # ---------------------------------------------------------------- who a meeting invites
 
 
-def test_audience_errors_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_audience_errors_in_bokmal(invoke: Invoke, project: Path, default_language: None) -> None:
     invoke("contacts", "import", "contacts/troms.csv")
     _edit(project, 'roles = ["biblioteksjef"], regions = ["Nord-Troms"]', 'roles = ["bibsjef"]')
     result = invoke("send", "--meeting", "regionmote-nord-troms", "--dry-run")
@@ -319,7 +315,7 @@ def test_audience_errors_in_bokmal(invoke: Invoke, project: Path, staff: None) -
     )
 
 
-def test_an_empty_audience_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_an_empty_audience_in_bokmal(invoke: Invoke, project: Path, default_language: None) -> None:
     _edit(project, 'roles = ["biblioteksjef"], regions = ["Nord-Troms"]', 'roles = ["partner"]')
     result = invoke("send", "--meeting", "regionmote-nord-troms", "--dry-run")
     assert result.exit_code == 2
@@ -332,7 +328,7 @@ def test_an_empty_audience_in_bokmal(invoke: Invoke, project: Path, staff: None)
 # ---------------------------------------------------------------- preview and templates
 
 
-def test_preview_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_preview_in_bokmal(invoke: Invoke, project: Path, default_language: None) -> None:
     shown = invoke("preview", "--meeting", "temamote-tromso").stdout.splitlines()
     assert shown[0] == (
         "Eksempelmottaker (kontaktlisten er tom): Ola Nordmann <ola.nordmann@example.org> er "
@@ -358,7 +354,7 @@ def test_preview_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
     )
 
 
-def test_template_errors_in_bokmal(invoke: Invoke, project: Path, staff: None) -> None:
+def test_template_errors_in_bokmal(invoke: Invoke, project: Path, default_language: None) -> None:
     subject = project / "templates" / "temamote" / "nb" / "subject.txt"
     subject.write_text("{{ meeting.titel }}\n", encoding="utf-8")
     assert _error(invoke("preview", "--meeting", "temamote-tromso").stderr) == (
@@ -382,7 +378,7 @@ def test_template_errors_in_bokmal(invoke: Invoke, project: Path, staff: None) -
 
 
 def test_init_writes_the_csv_header_in_the_staff_language(
-    invoke: Invoke, project: Path, staff: None
+    invoke: Invoke, project: Path, default_language: None
 ) -> None:
     result = invoke("init", "host-2027")
     assert result.exit_code == 0, result.output
@@ -416,7 +412,9 @@ def test_init_writes_the_csv_header_in_the_staff_language(
 # ---------------------------------------------------------------- login, logout, check
 
 
-def test_login_and_logout_without_a_sign_in_in_bokmal(invoke: Invoke, staff: None) -> None:
+def test_login_and_logout_without_a_sign_in_in_bokmal(
+    invoke: Invoke, default_language: None
+) -> None:
     result = invoke("login", env={"INVITER_SMTP_AUTH": "xoauth2"})
     assert result.exit_code == 2
     assert _error(result.stderr) == (
@@ -461,7 +459,7 @@ def test_login_speaks_bokmal_at_the_terminal(project: Path, tmp_path: Path) -> N
     ) in shown.replace("\r\n", " ").replace("  ", " ")
 
 
-def test_check_in_bokmal(invoke: Invoke, staff: None) -> None:
+def test_check_in_bokmal(invoke: Invoke, default_language: None) -> None:
     with SmtpServer(RecordingHandler()) as server:
         env = {
             "INVITER_SMTP_HOST": "127.0.0.1",
@@ -488,7 +486,9 @@ def test_check_in_bokmal(invoke: Invoke, staff: None) -> None:
     )
 
 
-def test_imap_check_in_bokmal(project: Path, invoke: Invoke, dovecot: Dovecot, staff: None) -> None:
+def test_imap_check_in_bokmal(
+    project: Path, invoke: Invoke, dovecot: Dovecot, default_language: None
+) -> None:
     configure(project, dovecot, security="starttls", ca_file=str(dovecot.ca_path))
     with SmtpServer(RecordingHandler()) as server:
         env = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,7 @@ import pytest
 from inviter.addresses import normalize_email, unsafe_reason
 from inviter.config import toml_reason
 from inviter.store.models import SCHEMA_VERSION
-from inviter.translation import use_language
 from tests.conftest import Invoke
-
-
-@pytest.fixture
-def default_language(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as staff do: no INVITER_LANG (the test suite sets it to en)."""
-    monkeypatch.delenv("INVITER_LANG")
-
-
-@pytest.fixture
-def bokmal() -> Iterator[None]:
-    """Speak Bokmål inside the test (for functions called without the command line)."""
-    use_language("nb")
-    try:
-        yield
-    finally:
-        use_language("en")
 
 
 def _edit(project: Path, old: str, new: str) -> None:

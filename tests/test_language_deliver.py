@@ -4,7 +4,6 @@ default and in English with --lang en. The server's own answer stays as the serv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from inviter.deliver.run_summary import SendReport, describe_report
 from inviter.deliver.targets import RecipientResult
 from inviter.store.models import SENT, UNCERTAIN
-from inviter.translation import use_language
 from tests.conftest import Invoke
 
 from .sending_support import MEETING, add_contacts, open_db, smtp_env, write_config
@@ -21,22 +19,6 @@ from .smtpd import RecordingHandler, SmtpServer
 SLUG = "temamote-tromso"  # of the shipped example: 9 November 2022, long started
 STARTED_NB = f"Advarsel: møtet «{SLUG}» startet 9. november 2022 kl. 10.00\n"
 STARTED_EN = f"Warning: meeting '{SLUG}' started on 2022-11-09 at 10:00\n"
-
-
-@pytest.fixture
-def default_language(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as staff do: no INVITER_LANG (the test suite sets it to en)."""
-    monkeypatch.delenv("INVITER_LANG")
-
-
-@pytest.fixture
-def bokmal() -> Iterator[None]:
-    """Speak Bokmål inside the test (for functions called without the command line)."""
-    use_language("nb")
-    try:
-        yield
-    finally:
-        use_language("en")
 
 
 @pytest.fixture

@@ -22,12 +22,6 @@ from tests.replies_helpers import SLUG, prepare, sample, write_mbox
 HILDE = "hilde.marie.bjornevik@tromso.example.org"
 
 
-@pytest.fixture
-def staff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as staff do: no INVITER_LANG (the test suite sets it to en), so Bokmål."""
-    monkeypatch.delenv("INVITER_LANG")
-
-
 def mail_folder(project: Path) -> Path:
     """A folder with one reply (Gmail, accepted) and one message whose calendar is cut short."""
     folder = project / "svar"
@@ -37,7 +31,9 @@ def mail_folder(project: Path) -> Path:
     return folder
 
 
-def test_import_speaks_bokmal_by_default(project: Path, invoke: Invoke, staff: None) -> None:
+def test_import_speaks_bokmal_by_default(
+    project: Path, invoke: Invoke, default_language: None
+) -> None:
     prepare(project)
     result = invoke("rsvp", "import", str(mail_folder(project)))
     assert result.exit_code == 1
@@ -50,7 +46,9 @@ def test_import_speaks_bokmal_by_default(project: Path, invoke: Invoke, staff: N
     ]
 
 
-def test_import_speaks_english_with_lang_en(project: Path, invoke: Invoke, staff: None) -> None:
+def test_import_speaks_english_with_lang_en(
+    project: Path, invoke: Invoke, default_language: None
+) -> None:
     prepare(project)
     result = invoke("--lang", "en", "rsvp", "import", str(mail_folder(project)))
     assert result.exit_code == 1
@@ -63,7 +61,7 @@ def test_import_speaks_english_with_lang_en(project: Path, invoke: Invoke, staff
     ]
 
 
-def test_review_reasons_in_bokmal(project: Path, invoke: Invoke, staff: None) -> None:
+def test_review_reasons_in_bokmal(project: Path, invoke: Invoke, default_language: None) -> None:
     """An automatic reply, an answer typed by hand, a UID of no meeting here: each reason."""
     prepare(project)
     folder = project / "svar"
@@ -86,7 +84,7 @@ def test_review_reasons_in_bokmal(project: Path, invoke: Invoke, staff: None) ->
 
 
 def test_mbox_messages_are_named_in_bokmal_and_stored_as_before(
-    project: Path, invoke: Invoke, staff: None
+    project: Path, invoke: Invoke, default_language: None
 ) -> None:
     """The review list says "melding 2"; Reply.source keeps "message 1" as it always did."""
     _settings, db = prepare(project)
@@ -103,7 +101,9 @@ def test_mbox_messages_are_named_in_bokmal_and_stored_as_before(
     assert [s.split(" <")[0] for s in sources] == [f"{box}, message 1"]
 
 
-def test_unverified_answer_warns_in_bokmal(project: Path, invoke: Invoke, staff: None) -> None:
+def test_unverified_answer_warns_in_bokmal(
+    project: Path, invoke: Invoke, default_language: None
+) -> None:
     """A guest's answer forwarded inside someone else's message: kept, not counted."""
     prepare(project)
     path = project / "forwarded-rfc822.eml"
@@ -122,7 +122,7 @@ def test_unverified_answer_warns_in_bokmal(project: Path, invoke: Invoke, staff:
     ) in result.stderr
 
 
-def test_set_in_bokmal(project: Path, invoke: Invoke, staff: None) -> None:
+def test_set_in_bokmal(project: Path, invoke: Invoke, default_language: None) -> None:
     prepare(project)
     result = invoke("rsvp", "set", "--meeting", SLUG, HILDE, "nei", "--note", "på telefon")
     assert result.exit_code == 0, result.output
@@ -142,7 +142,7 @@ def test_set_in_bokmal(project: Path, invoke: Invoke, staff: None) -> None:
     )
 
 
-def test_fetch_without_imap_settings_in_bokmal(invoke: Invoke, staff: None) -> None:
+def test_fetch_without_imap_settings_in_bokmal(invoke: Invoke, default_language: None) -> None:
     result = invoke("rsvp", "fetch")
     assert result.exit_code == 2
     assert result.stderr == "Feil: inviter.toml: [imap] host: må fylles ut for rsvp fetch\n"

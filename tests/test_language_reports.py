@@ -21,12 +21,6 @@ from tests.test_status_cli import ASLAK, scenario
 
 
 @pytest.fixture
-def bokmal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as staff do: no INVITER_LANG (the test suite sets it to en), so Bokmål."""
-    monkeypatch.delenv("INVITER_LANG")
-
-
-@pytest.fixture
 def seeded(project: Path) -> Path:
     """The project with PEOPLE invited to temamote-tromso and their answers."""
     settings, db = open_project(project)
@@ -47,7 +41,7 @@ def _rows(text: str, first: int) -> dict[str, str]:
 # ---------------------------------------------------------------- status and meetings list
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_status_table_in_bokmal_by_default(project: Path, invoke: Invoke) -> None:
     scenario(project, invoke)
     result = invoke("status", "--meeting", "temamote-tromso")
@@ -85,7 +79,7 @@ def test_status_table_in_english_says_awaiting_reply(project: Path, invoke: Invo
     assert "pending" not in result.stdout
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_status_json_stays_english_in_bokmal(project: Path, invoke: Invoke) -> None:
     scenario(project, invoke)
     doc = json.loads(invoke("status", "--meeting", "temamote-tromso", "--json").stdout)
@@ -94,14 +88,14 @@ def test_status_json_stays_english_in_bokmal(project: Path, invoke: Invoke) -> N
     assert (aslak["delivery"], aslak["rsvp"]) == ("failed", "needs-action")
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_status_before_anything_was_sent_in_bokmal(invoke: Invoke) -> None:
     lines = invoke("status", "--meeting", "temamote-harstad").stdout.splitlines()
     assert lines[0].startswith("temamote-harstad: ")
     assert lines[1] == "Ingenting er sendt for dette møtet ennå."
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_an_uninvited_person_awaits_nothing(project: Path, invoke: Invoke) -> None:
     settings, db = open_project(project)
     people = [
@@ -128,7 +122,7 @@ def test_an_uninvited_person_awaits_nothing(project: Path, invoke: Invoke) -> No
     assert rows["Ny Nora"] == "Ny Nora new@example.org Tromsø ikke sendt ennå —"
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_meetings_list_in_bokmal(seeded: Path, invoke: Invoke) -> None:
     result = invoke("meetings", "list")
     assert result.exit_code == 0, result.output
@@ -153,7 +147,7 @@ def test_meetings_list_in_bokmal(seeded: Path, invoke: Invoke) -> None:
 # ---------------------------------------------------------------- attendance
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_attendance_table_in_bokmal(seeded: Path, invoke: Invoke) -> None:
     result = invoke("attendance", "--meeting", MEETING, "--include-tentative")
     assert result.exit_code == 0, result.output
@@ -168,14 +162,14 @@ def test_attendance_table_in_bokmal(seeded: Path, invoke: Invoke) -> None:
     )
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_attendance_nobody_yet_in_both_languages(invoke: Invoke) -> None:
     assert "Ingen har takket ja ennå." in invoke("attendance", "--meeting", MEETING).stdout
     english = invoke("--lang", "en", "attendance", "--meeting", MEETING).stdout
     assert "Nobody has accepted yet." in english
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_attendance_csv_in_bokmal_and_in_english(seeded: Path, invoke: Invoke) -> None:
     args = ["attendance", "--meeting", MEETING, "--format", "csv", "--include-tentative"]
     data = invoke(*args).stdout_bytes.decode("utf-8-sig")
@@ -201,7 +195,7 @@ def test_attendance_csv_in_bokmal_and_in_english(seeded: Path, invoke: Invoke) -
     )
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_attendance_markdown_in_english_on_request(seeded: Path, invoke: Invoke) -> None:
     args = ["attendance", "--meeting", MEETING, "--format", "md", "--include-tentative"]
     bokmal = invoke(*args).stdout
@@ -227,7 +221,7 @@ def test_attendance_markdown_in_english_on_request(seeded: Path, invoke: Invoke)
     assert "| tentative |" in english
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_attendance_page_in_bokmal_by_default(seeded: Path, invoke: Invoke) -> None:
     args = ["attendance", "--meeting", MEETING, "--format", "html", "--include-tentative"]
     page = invoke(*args).stdout
@@ -264,7 +258,7 @@ def test_attendance_page_in_english_on_request(seeded: Path, invoke: Invoke) -> 
         assert norwegian not in page, norwegian
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_a_cancelled_meeting_says_so_in_bokmal(project: Path, invoke: Invoke) -> None:
     from inviter.store.meetings import ensure_state
 
@@ -283,7 +277,7 @@ def test_a_cancelled_meeting_says_so_in_bokmal(project: Path, invoke: Invoke) ->
     assert invoke("meetings", "list").stdout.count(" avlyst") == 1
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_the_workbook_header_row_in_bokmal_and_in_english(seeded: Path, invoke: Invoke) -> None:
     assert invoke("attendance", "--meeting", MEETING, "-o", "nb.xlsx").exit_code == 0
     sheet = load_workbook(seeded / "nb.xlsx")["Deltakere"]
@@ -309,7 +303,7 @@ def test_the_workbook_header_row_in_bokmal_and_in_english(seeded: Path, invoke: 
     assert header.center.text == "Attendance list: Temamøte: Litteratur og kultur"
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_the_json_list_is_the_same_in_both_languages(seeded: Path, invoke: Invoke) -> None:
     args = ["attendance", "--meeting", MEETING, "--format", "json", "--include-tentative"]
     bokmal = invoke(*args).stdout
@@ -317,7 +311,7 @@ def test_the_json_list_is_the_same_in_both_languages(seeded: Path, invoke: Invok
     assert {item["rsvp"] for item in json.loads(bokmal)} == {"accepted", "tentative"}
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_an_unknown_suffix_is_refused_in_bokmal(project: Path, invoke: Invoke) -> None:
     result = invoke("attendance", "--meeting", MEETING, "-o", "liste.xls")
     assert result.exit_code == 2
@@ -330,7 +324,7 @@ def test_an_unknown_suffix_is_refused_in_bokmal(project: Path, invoke: Invoke) -
 # ---------------------------------------------------------------- the programme report
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_report_in_bokmal_by_default(seeded: Path, invoke: Invoke) -> None:
     page = invoke("report").stdout
     assert page.startswith('<!DOCTYPE html>\n<html lang="nb">')
@@ -365,7 +359,7 @@ def test_report_in_english_on_request(seeded: Path, invoke: Invoke) -> None:
         assert norwegian not in page, norwegian
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_report_with_nobody_yet_in_both_languages(invoke: Invoke) -> None:
     assert invoke("report").stdout.count("Ingen i målgruppen ennå.") == 9
     assert invoke("--lang", "en", "report").stdout.count("Nobody in the audience yet.") == 9
@@ -383,7 +377,7 @@ def test_the_page_templates_hold_no_norwegian_of_their_own() -> None:
 # ---------------------------------------------------------------- contacts show
 
 
-@pytest.mark.usefixtures("bokmal")
+@pytest.mark.usefixtures("default_language")
 def test_a_persons_history_in_bokmal(seeded: Path, invoke: Invoke) -> None:
     lines = invoke("contacts", "show", "minus@example.org").stdout.splitlines()
     at = lines.index(f"{MEETING}: Temamøte: Litteratur og kultur")
