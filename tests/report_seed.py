@@ -78,6 +78,14 @@ def seed(settings: Settings, db: Database, people: list[Person], slug: str = MEE
                 )
 
 
+def seeded_project(project: Path) -> Path:
+    """The project folder with PEOPLE invited to temamote-tromso and their answers."""
+    settings, db = open_project(project)
+    seed(settings, db, PEOPLE)
+    db.close()
+    return project
+
+
 def _delivery(meeting_id: int, email: str, kind: str, sequence: int) -> Delivery:
     return Delivery(
         meeting_id=meeting_id,

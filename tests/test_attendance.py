@@ -23,11 +23,11 @@ from tests.report_seed import (
     ACCEPTED_ORDER,
     FORMULA_NAME,
     MEETING,
-    PEOPLE,
     SCRIPT_NAME,
     Person,
     open_project,
     seed,
+    seeded_project,
 )
 
 BOM = b"\xef\xbb\xbf"
@@ -36,10 +36,7 @@ BOM = b"\xef\xbb\xbf"
 @pytest.fixture
 def seeded(project: Path) -> Path:
     """Return the project folder with PEOPLE invited to temamote-tromso and their answers."""
-    settings, db = open_project(project)
-    seed(settings, db, PEOPLE)
-    db.close()
-    return project
+    return seeded_project(project)
 
 
 def test_only_those_who_accepted_sorted_by_region_municipality_name(seeded: Path) -> None:

@@ -27,12 +27,11 @@ from .proof_support import NoTlsNowServer, StallingHandler
 from .sending_support import (
     AUDIENCE,
     MEETING,
-    add_contacts,
     deliveries,
     meeting_state,
     open_db,
+    prepare_folder,
     smtp_env,
-    write_config,
 )
 from .smtpd import Certificates, SmtpServer
 
@@ -204,11 +203,7 @@ ROWS = [
 @pytest.fixture
 def folder(project: Path) -> Path:
     """The project folder holding the test meeting and its five library heads."""
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def _server(

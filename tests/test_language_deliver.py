@@ -13,7 +13,7 @@ from inviter.deliver.targets import RecipientResult
 from inviter.store.models import SENT, UNCERTAIN
 from tests.conftest import Invoke
 
-from .sending_support import MEETING, add_contacts, open_db, smtp_env, write_config
+from .sending_support import MEETING, prepare_folder, smtp_env
 from .smtpd import RecordingHandler, SmtpServer
 
 SLUG = "temamote-tromso"  # of the shipped example: 9 November 2022, long started
@@ -31,11 +31,7 @@ def example(project: Path, invoke: Invoke) -> Path:
 @pytest.fixture
 def folder(project: Path) -> Path:
     """The sending tests' meeting (in 2099) and its six contacts, five in the audience."""
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def _summary(stdout: str) -> str:

@@ -16,17 +16,14 @@ from openpyxl import load_workbook
 from inviter.contacts.contact_list import add_contact
 from inviter.reports.pages import environment
 from tests.conftest import Invoke
-from tests.report_seed import MEETING, PEOPLE, Person, open_project, seed
+from tests.report_seed import MEETING, PEOPLE, Person, open_project, seed, seeded_project
 from tests.test_status_cli import ASLAK, scenario
 
 
 @pytest.fixture
 def seeded(project: Path) -> Path:
     """The project with PEOPLE invited to temamote-tromso and their answers."""
-    settings, db = open_project(project)
-    seed(settings, db, PEOPLE)
-    db.close()
-    return project
+    return seeded_project(project)
 
 
 def _rows(text: str, first: int) -> dict[str, str]:

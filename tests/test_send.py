@@ -30,6 +30,7 @@ from .sending_support import (
     meeting_state,
     open_db,
     parse,
+    prepare_folder,
     prop,
     settings_for,
     smtp_env,
@@ -41,11 +42,7 @@ from .smtpd import Certificates, RecordingHandler, SmtpServer
 @pytest.fixture
 def folder(project: Path) -> Path:
     """The project folder holding the test meeting and six contacts (five in the audience)."""
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def test_outbox_send_then_nothing_the_second_time(folder: Path, invoke: Invoke) -> None:

@@ -20,12 +20,11 @@ from .conftest import Invoke
 from .sending_support import (
     AUDIENCE,
     MEETING,
-    add_contacts,
     at_a_terminal,
     deliveries,
     open_db,
+    prepare_folder,
     smtp_env,
-    write_config,
 )
 from .smtpd import RecordingHandler, SmtpServer
 
@@ -35,11 +34,7 @@ AILE = "aile@example.org"
 @pytest.fixture
 def folder(project: Path) -> Path:
     """The project folder holding the test meeting and five contacts in its audience."""
-    write_config(project)
-    db = open_db(project)
-    add_contacts(db)
-    db.close()
-    return project
+    return prepare_folder(project)
 
 
 def test_a_server_that_drops_after_every_data_gets_two_copies_and_no_more(

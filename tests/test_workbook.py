@@ -12,14 +12,18 @@ from openpyxl import load_workbook
 
 from tests.conftest import Invoke, require_tool
 from tests.report_browser import pdf_pages
-from tests.report_seed import ACCEPTED_ORDER, FORMULA_NAME, MEETING, PEOPLE, open_project, seed
+from tests.report_seed import (
+    ACCEPTED_ORDER,
+    FORMULA_NAME,
+    MEETING,
+    PEOPLE,
+    seeded_project,
+)
 
 
 @pytest.fixture
 def workbook_file(project: Path, invoke: Invoke) -> Path:
-    settings, db = open_project(project)
-    seed(settings, db, PEOPLE)
-    db.close()
+    seeded_project(project)
     # In Bokmål, as staff get it by default (the English header: tests/test_language_reports.py).
     result = invoke("--lang", "nb", "attendance", "--meeting", MEETING, "-o", "deltakere.xlsx")
     assert result.exit_code == 0, result.output
