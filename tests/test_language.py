@@ -135,10 +135,10 @@ def test_the_option_wins_over_the_variable_and_the_variable_over_the_file(
 def test_a_language_inviter_does_not_speak_is_a_usage_error(invoke: Invoke) -> None:
     result = invoke("--lang", "sme", "status")
     assert result.exit_code == 2
-    assert result.output == ("Feil: ukjent språk «sme»; inviter kan nb (bokmål) og en (engelsk)\n")
+    assert result.output == ("Feil: ukjent språk 'sme'; inviter kan nb (bokmål) og en (engelsk)\n")
     result = invoke("status", env={"INVITER_LANG": "de"})
     assert result.exit_code == 2
-    assert "«de»" in result.output
+    assert "'de'" in result.output
 
 
 @pytest.mark.usefixtures("default_language")

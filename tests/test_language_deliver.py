@@ -17,7 +17,7 @@ from .sending_support import MEETING, prepare_folder, smtp_env
 from .smtpd import RecordingHandler, SmtpServer
 
 SLUG = "temamote-tromso"  # of the shipped example: 9 November 2022, long started
-STARTED_NB = f"Advarsel: møtet «{SLUG}» startet 9. november 2022 kl. 10.00\n"
+STARTED_NB = f"Advarsel: møtet '{SLUG}' startet 9. november 2022 kl. 10.00\n"
 STARTED_EN = f"Warning: meeting '{SLUG}' started on 2022-11-09 at 10:00\n"
 
 
@@ -109,7 +109,7 @@ def test_the_plans_refusals_are_in_bokmal(example: Path, invoke: Invoke) -> None
     result = invoke("remind", "--meeting", SLUG, "--yes")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"Feil: møtet «{SLUG}»: ingenting er sendt ennå; kjør «inviter send --meeting {SLUG}» "
+        f"Feil: møtet '{SLUG}': ingenting er sendt ennå; kjør 'inviter send --meeting {SLUG}' "
         "først\n"
     )
     result = invoke("send", "--meeting", SLUG, "--to", "ingen@example.org")
@@ -122,8 +122,8 @@ def test_the_plans_refusals_are_in_bokmal(example: Path, invoke: Invoke) -> None
     result = invoke("send", "--meeting", SLUG)
     assert result.exit_code == 2
     assert result.stderr == (
-        f"Feil: møtet «{SLUG}» er avlyst («inviter cancel»); ingenting ble sendt; "
-        f"«inviter reinstate --meeting {SLUG}» tar tilbake avlysningen\n"
+        f"Feil: møtet '{SLUG}' er avlyst ('inviter cancel'); ingenting ble sendt; "
+        f"'inviter reinstate --meeting {SLUG}' tar tilbake avlysningen\n"
     )
     english = invoke("--lang", "en", "remind", "--meeting", SLUG, "--yes")
     assert english.stderr == f"Error: meeting '{SLUG}' was cancelled; no reminder sent\n"
@@ -136,7 +136,7 @@ def test_a_started_meeting_over_smtp_is_refused_in_bokmal(example: Path, invoke:
         result = invoke("send", "--meeting", SLUG, "--yes", env=smtp_env(server))
     assert result.exit_code == 2
     assert result.stderr == (
-        f"Feil: møtet «{SLUG}» startet 9. november 2022 kl. 10.00; å sende invitasjonen nå "
+        f"Feil: møtet '{SLUG}' startet 9. november 2022 kl. 10.00; å sende invitasjonen nå "
         "krever --force; ingenting ble sendt\n"
     )
     assert handler.messages == []
@@ -172,8 +172,8 @@ def test_a_refused_recipient_is_listed_in_bokmal_with_the_servers_answer(
         f"{MEETING}: invitasjon, versjon 1, via SMTP 127.0.0.1:{server.port} (none)\n"
         "  sendt: 1\n"
         "  hadde den allerede: 3\n"
-        f"  avvist tidligere, ikke prøvd igjen: 1 («inviter send --meeting {MEETING} "
-        "--to E-POST» prøver igjen)\n"
+        f"  avvist tidligere, ikke prøvd igjen: 1 ('inviter send --meeting {MEETING} "
+        "--to E-POST' prøver igjen)\n"
         "    per@example.org: 550 5.1.1 <per@example.org>: Recipient address rejected\n"
     )
 
@@ -244,11 +244,11 @@ def test_uncertain_and_stopped_take_the_right_number() -> None:
     text = describe_report(one)
     assert text.startswith(f"{MEETING}: invitasjon, versjon 3, via utboksen\n")
     assert (
-        "  stoppet med Ctrl-C eller SIGTERM: 1 ikke sendt; neste «inviter send --meeting "
-        f"{MEETING}» sender den (ingenting går tapt)\n"
+        "  stoppet med Ctrl-C eller SIGTERM: 1 ikke sendt; neste 'inviter send --meeting "
+        f"{MEETING}' sender den (ingenting går tapt)\n"
     ) in text
     assert "  usikker: 1 (svaret kom bort" in text
-    assert "neste «inviter send» nevner mottakeren og spør først" in text
+    assert "neste 'inviter send' nevner mottakeren og spør først" in text
     assert "\n    a@example.org: tapt\n" in text
 
     two = _report(stopped=True, unsent=2, kind="reminder", skipped=["c@example.org"])
@@ -257,7 +257,7 @@ def test_uncertain_and_stopped_take_the_right_number() -> None:
     two.add(RecipientResult("d@example.org", "", SENT, 250, "ok", possible_duplicate=True))
     text = describe_report(two)
     assert text.startswith(f"{MEETING}: påminnelse, versjon 3, via utboksen\n")
-    assert "neste «inviter remind --meeting testmote» sender dem (ingenting går tapt)" in text
+    assert "neste 'inviter remind --meeting testmote' sender dem (ingenting går tapt)" in text
     assert "  usikre: 2 (svaret kom bort" in text
     assert "nevner mottakerne og spør først" in text
     assert "  har svart allerede: 1\n" in text
