@@ -272,3 +272,24 @@ def test_remind_and_reinstate_ask_at_a_terminal(folder: Path, invoke: Invoke) ->
     state = meeting_state(open_db(folder))
     assert state is not None
     assert state.cancelled  # still: the reinstatement was not confirmed
+
+
+@pytest.mark.parametrize(("answer", "sent"), [("j", 5), ("ja", 5), ("nei", 0), ("", 0)])
+def test_a_question_in_bokmal_takes_a_norwegian_answer(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, answer: str, sent: int
+) -> None:
+    """Staff answer "j" or "ja" (Click's own confirm knows only y/yes, and says [y/N])."""
+    monkeypatch.delenv("INVITER_LANG")
+    handler = RecordingHandler()
+    with SmtpServer(handler) as server:
+        child = at_a_terminal(folder, smtp_env(server), "send", "--meeting", MEETING)
+        child.expect(
+            rf"Sende invitasjonen til «{TITLE}» til 5 personer \(gjennom 127\.0\.0\.1\)\? "
+            r"\[j/N\]: "
+        )
+        child.sendline("kanskje")  # neither: asked again
+        child.expect(r"Feil: ugyldig svar\r\n.*\[j/N\]: ")
+        child.sendline(answer)
+        status, output = finish(child)
+    assert status == 0, output
+    assert len(handler.messages) == sent

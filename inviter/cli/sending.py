@@ -14,6 +14,7 @@ import click
 from inviter.cli.options import (
     AppContext,
     TranslatedCommand,
+    confirm,
     meeting_option,
     output_option,
     pass_app,
@@ -114,9 +115,7 @@ def _confirmer(
     title = settings.meeting(slug).title
     where = _("through {host}").format(host=settings.smtp.host)
     if sys.stdin.isatty():
-        return lambda plan: click.confirm(
-            _question(plan, title, where, uninviting, reinstating), default=False, err=True
-        )
+        return lambda plan: confirm(_question(plan, title, where, uninviting, reinstating))
     if not required:
         return None
 
@@ -423,7 +422,7 @@ def _resend(ask: bool, emails: list[str]) -> bool:
             err=True,
         )
         return True
-    return click.confirm(_("Send it to them again?"), default=False, err=True)
+    return confirm(_("Send it to them again?"))
 
 
 @click.command("cancel", cls=TranslatedCommand)

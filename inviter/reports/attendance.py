@@ -299,7 +299,7 @@ def attendance_markdown(attendance: Attendance) -> bytes:
         "",
     ]
     if attendance.cancelled:
-        lines += [f"**{_('The meeting is cancelled.')}**", ""]
+        lines += ["**" + _("The meeting is cancelled.") + "**", ""]
     header = [
         _("Name"),
         _("Title"),
@@ -321,7 +321,7 @@ def attendance_markdown(attendance: Attendance) -> bytes:
         lines.append(
             _md_row([markdown_cell(region_label(t.region)), str(t.accepted), str(t.tentative)])
         )
-    total = [f"**{_('Total')}**", str(attendance.accepted), str(attendance.tentative)]
+    total = ["**" + _("Total") + "**", str(attendance.accepted), str(attendance.tentative)]
     lines.append(_md_row(total))
     return ("\n".join(lines) + "\n").encode()
 
