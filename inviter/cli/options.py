@@ -278,9 +278,10 @@ def output_option(
     help_text: str = N_("Write to this file instead of standard output."),
     *,
     name: str = "output",
-    metavar: str | None = None,
+    metavar: str = N_("FILE"),
 ) -> Callable[[F], F]:
-    """``-o/--output FILE``: a file to write (never a folder), passed as ``name``."""
+    """``-o/--output FILE``: a file to write (never a folder), passed as ``name``; its
+    metavar named here, so that the help shows it in the staff language."""
     return click.option(
         "-o",
         "--output",

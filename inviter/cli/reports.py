@@ -102,7 +102,7 @@ def attendance(
     """List who accepted a meeting, forwarded guests marked, sorted and counted by region.
 
     Without --format a table for the terminal, unless the -o file's suffix names a format
-    (.csv, .html, .md, .json). The HTML page prints on A4 with a signature column.
+    (.csv, .html, .md, .json, .xlsx). The HTML page prints on A4 with a signature column.
 
     \b
     Example:
