@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inviter.replies.delivery_reports import shown_response
 from inviter.replies.recording import ImportReport
 from inviter.replies.rsvp import describe_import
+from inviter.reports.terminal import response_text as shown_response
 from inviter.store.models import Reply
 from inviter.translation import use_language
 from tests.conftest import DATA, Invoke

@@ -46,13 +46,14 @@ from inviter.store.models import (
     REMINDER,
     REQUEST,
     SENT,
+    STOPPED_BEFORE_TURN,
     UNCERTAIN,
     Contact,
     Delivery,
     MeetingState,
 )
 from inviter.store.versions import is_current
-from inviter.translation import N_, _
+from inviter.translation import _
 
 
 def addresses(to: Collection[str] | None) -> list[str]:
@@ -233,13 +234,6 @@ def plan_request(
     targets.flush()
     plan.left_audience = sorted(left)
     return plan
-
-
-# Written on the untried rows of a run stopped by Ctrl-C or SIGTERM: that run recorded every
-# message it took, so these were never on the wire (unlike the untried rows a SIGKILL leaves).
-# Recorded in English whatever the language, as the next run looks for this very text; marked
-# for the catalog so that what shows a row's response can translate it (``_(response)``).
-STOPPED_BEFORE_TURN = N_("not sent: the run was stopped (Ctrl-C or SIGTERM) before its turn")
 
 
 def _invite_again(

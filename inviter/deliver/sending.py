@@ -34,7 +34,6 @@ from inviter.deliver.credentials import PasswordPrompt, resolve_credentials
 from inviter.deliver.jobs import Job, Outcome
 from inviter.deliver.mailer import Mailer, StopRequest
 from inviter.deliver.plans import (
-    STOPPED_BEFORE_TURN,
     addresses,
     plan_cancel,
     plan_reminder,
@@ -48,7 +47,14 @@ from inviter.errors import DatabaseError, InputError, StoppedAfterSending
 from inviter.locale.dates import format_date, format_time
 from inviter.store.database import Database
 from inviter.store.meetings import get_state
-from inviter.store.models import PENDING, SENT, Contact, Delivery, utcnow
+from inviter.store.models import (
+    PENDING,
+    SENT,
+    STOPPED_BEFORE_TURN,
+    Contact,
+    Delivery,
+    utcnow,
+)
 from inviter.store.recorder import Record, Recorder
 from inviter.store.versions import previous_version
 from inviter.translation import N_, _, current_language, pgettext

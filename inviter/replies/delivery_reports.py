@@ -13,14 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inviter.replies.bounces import DeliveryReport
-from inviter.store.models import BOUNCED, DELAYED, REQUEST, SENT, Delivery
-from inviter.translation import N_, _
-
-# What a report writes into Delivery.response, in English whatever the language of the run (the
-# database keeps what it always kept); ``shown_response`` says it in the language staff read.
-_BOUNCED = "bounced: "
-_DELAYED = "delayed: "
-NO_REASON = N_("no reason given")
+from inviter.store.models import (
+    BOUNCED,
+    BOUNCED_NOTE,
+    DELAYED,
+    DELAYED_NOTE,
+    NO_REASON,
+    REQUEST,
+    SENT,
+    Delivery,
+)
 
 
 @dataclass
@@ -59,25 +61,11 @@ def apply_report(session: Session, report: DeliveryReport) -> Marked:
         why = " ".join(p for p in (failure.status, failure.reason) if p) or NO_REASON
         if failure.permanent:
             row.status = BOUNCED
-            row.response = f"{_BOUNCED}{why}"[:2000]
+            row.response = f"{BOUNCED_NOTE}{why}"[:2000]
             marked.bounced.append(failure.recipient)
         elif row.status == SENT:
             # Still on its way: shown, not a failure; a bounce or a delivery may follow.
             row.status = DELAYED
-            row.response = f"{_DELAYED}{why}"[:2000]
+            row.response = f"{DELAYED_NOTE}{why}"[:2000]
             marked.delayed.append(failure.recipient)
     return marked
-
-
-def shown_response(response: str) -> str:
-    """A Delivery.response as staff read it: what a delivery report wrote there ("bounced:
-    5.1.1 unknown user", "delayed: no reason given") in their language, anything else (the
-    server's own words) as it is."""
-    if response.startswith(_BOUNCED):
-        text = _("bounced: {reason}")
-    elif response.startswith(_DELAYED):
-        text = _("delayed: {reason}")
-    else:
-        return response
-    reason = response.partition(": ")[2]
-    return text.format(reason=_(NO_REASON) if reason == NO_REASON else reason)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from inviter.deliver.plans import STOPPED_BEFORE_TURN
 from inviter.domain import Meeting
-from inviter.replies.delivery_reports import shown_response
 from inviter.reports.meeting_list import MeetingSummary
+from inviter.store.models import BOUNCED_NOTE, DELAYED_NOTE, NO_REASON, STOPPED_BEFORE_TURN
 from inviter.translation import N_, _
 
 _BOLD = "\x1b[1m"
@@ -53,11 +52,19 @@ def answer_word(rsvp: str) -> str:
 
 def response_text(response: str) -> str:
     """What the database keeps of a delivery's outcome, as staff read it: inviter's own notes
-    (kept in English: the next run compares them) in the language of the run, a server's
-    answer as the server wrote it."""
+    (kept in English: the next run compares them; a delivery report's "bounced: 5.1.1 unknown
+    user", "delayed: no reason given") in the language of the run, a server's answer as the
+    server wrote it."""
     if response == STOPPED_BEFORE_TURN:
         return _(STOPPED_BEFORE_TURN)
-    return shown_response(response)
+    if response.startswith(BOUNCED_NOTE):
+        text = _("bounced: {reason}")
+    elif response.startswith(DELAYED_NOTE):
+        text = _("delayed: {reason}")
+    else:
+        return response
+    reason = response.partition(": ")[2]
+    return text.format(reason=_(NO_REASON) if reason == NO_REASON else reason)
 
 
 def width(text: str) -> int:

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from inviter.translation import N_
+
 # Raised with a step in inviter.migrations, which brings an older database up to date.
 SCHEMA_VERSION = 3
 
@@ -34,6 +36,19 @@ FAILED = "failed"
 UNCERTAIN = "uncertain"  # the server's answer was lost after the message went out
 BOUNCED = "bounced"  # accepted, then reported undeliverable for good (a delivery report)
 DELAYED = "delayed"  # accepted; a delivery report says the next server is still trying
+
+# Written on the untried rows of a run stopped by Ctrl-C or SIGTERM: that run recorded every
+# message it took, so these were never on the wire (unlike the untried rows a SIGKILL leaves).
+# Recorded in English whatever the language, as the next run looks for this very text; marked
+# for the catalog so that what shows a row's response can translate it (``_(response)``).
+STOPPED_BEFORE_TURN = N_("not sent: the run was stopped (Ctrl-C or SIGTERM) before its turn")
+
+# What a delivery report writes into Delivery.response, in English whatever the language of the
+# run (the database keeps what it always kept); reports/terminal.response_text says it in the
+# language staff read.
+BOUNCED_NOTE = "bounced: "
+DELAYED_NOTE = "delayed: "
+NO_REASON = N_("no reason given")
 
 # Kinds of message.
 REQUEST = "request"
