@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from inviter.addresses import normalize_email, unsafe_reason
 from inviter.domain import Audience, Meeting, Organizer
 from inviter.errors import ConfigError, InputError
 from inviter.settings import CONFIG_NAME, ENV_SECTIONS, Setting, default, section
+from inviter.toml_reasons import toml_reason
 from inviter.translation import LANGUAGES, N_, _
 
 SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -206,27 +206,6 @@ def load_settings(
         meetings=meetings,
         database_url=database_url(db or env.get("INVITER_DB"), config_path.resolve().parent),
     )
-
-
-def toml_reason(text: str) -> str:
-    """tomllib's reason for refusing a file, in the chosen language where the catalog has it:
-    ``Invalid value (at line 3, column 8)``. Anything unforeseen is shown as tomllib wrote it."""
-    found = _TOML_PLACE.match(text)
-    if not found:
-        return text
-    reason = found["reason"]
-    if reason in _TOML_REASONS:
-        reason = _(reason)
-    else:
-        for pattern, message in _TOML_PATTERNS:
-            matched = pattern.fullmatch(reason)
-            if matched:
-                reason = _(message).format(**matched.groupdict())
-                break
-    if found["line"]:
-        where = _("{reason} (at line {line}, column {column})")
-        return where.format(reason=reason, line=found["line"], column=found["column"])
-    return _("{reason} (at end of document)").format(reason=reason)
 
 
 def database_url(value: str | None, base_dir: Path) -> str:
@@ -488,51 +467,6 @@ _NOT_VALID: dict[type[Any], str] = {
     Path: N_("'{value}' is not a valid Path"),
     str: N_("'{value}' is not a valid {kind}"),
 }
-
-
-# tomllib's messages (Python 3.11-3.13: "<reason> (at line L, column C)" or "(at end of
-# document)"). Those that name a key or a character are matched by their pattern.
-_TOML_PLACE = re.compile(
-    r"(?P<reason>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)",
-    re.DOTALL,
-)
-_TOML_REASONS = frozenset(
-    {
-        N_("Cannot overwrite a value"),
-        N_("Escaped character is not a Unicode scalar value"),
-        N_("Expected '=' after a key in a key/value pair"),
-        N_("Expected ']' at the end of a table declaration"),
-        N_("Expected ']]' at the end of an array declaration"),
-        N_("Expected newline or end of document after a statement"),
-        N_("Invalid date or datetime"),
-        N_("Invalid hex value"),
-        N_("Invalid initial character for a key part"),
-        N_("Invalid statement"),
-        N_("Invalid value"),
-        N_("Unclosed array"),
-        N_("Unclosed inline table"),
-        N_("Unescaped '\\' in a string"),
-        N_("Unterminated string"),
-    }
-)
-_TOML_PATTERNS = (
-    (re.compile(r"Cannot declare (?P<key>.+) twice"), N_("Cannot declare {key} twice")),
-    (
-        re.compile(r"Cannot mutate immutable namespace (?P<key>.+)"),
-        N_("Cannot mutate immutable namespace {key}"),
-    ),
-    (re.compile(r"Cannot redefine namespace (?P<key>.+)"), N_("Cannot redefine namespace {key}")),
-    (
-        re.compile(r"Duplicate inline table key (?P<key>.+)"),
-        N_("Duplicate inline table key {key}"),
-    ),
-    (re.compile(r"Expected (?P<expected>'.+')"), N_("Expected {expected}")),
-    (
-        re.compile(r"Found invalid character (?P<character>.+)"),
-        N_("Found invalid character {character}"),
-    ),
-    (re.compile(r"Illegal character (?P<character>.+)"), N_("Illegal character {character}")),
-)
 
 
 def _meeting_where(slug: str) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from inviter.addresses import normalize_email, unsafe_reason
-from inviter.config import toml_reason
 from inviter.store.models import SCHEMA_VERSION
+from inviter.toml_reasons import toml_reason
 from tests.conftest import Invoke
 
 

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inviter"
 
 # Each part of the package, lowest first: a module may import its own part and those before it.
 PARTS = [
-    ("errors", "text", "addresses", "cells", "domain", "translation"),
+    ("errors", "text", "addresses", "cells", "domain", "translation", "toml_reasons"),
     ("settings", "config"),
     ("locale",),
     ("store",),

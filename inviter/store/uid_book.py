@@ -15,8 +15,8 @@ import os
 import tomllib
 from pathlib import Path
 
-from inviter.config import toml_reason
 from inviter.errors import ConfigError
+from inviter.toml_reasons import toml_reason
 from inviter.translation import _
 
 UID_FILE = "inviter-uids.toml"
