@@ -328,31 +328,3 @@ def password_prompt() -> Callable[[str], str] | None:
     if not sys.stdin.isatty():
         return None
     return lambda text: getpass.getpass(f"{text}: ")
-
-
-# What a person may type to a yes/no question, in either language (a Norwegian types "j" or
-# "ja"; Click's own confirm knows only y/yes and n/no, and its "[y/N]" is not translated).
-YES_WORDS = frozenset({"y", "yes", "j", "ja"})
-NO_WORDS = frozenset({"n", "no", "nei"})
-
-
-def confirm(question: str) -> bool:
-    """Ask ``question`` at the terminal (on stderr, so output can be piped); Enter is no.
-
-    ``Send it to them again? [y/N]: `` in English, ``Sende den til dem på nytt? [j/N]: `` in
-    Bokmål; ja/j and yes/y are yes in both, nei/n and no/n no; anything else asks again.
-    """
-    hint = _("[y/N]")
-    while True:
-        answer = click.prompt(
-            f"{question} {hint}",
-            default="",
-            show_default=False,
-            err=True,
-        )
-        word = answer.strip().lower()
-        if word in YES_WORDS:
-            return True
-        if not word or word in NO_WORDS:
-            return False
-        click.echo(_("Error: invalid input"), err=True)

@@ -1,4 +1,5 @@
-"""Commands that send: preview (nothing leaves), send, cancel and remind."""
+"""Commands that send: preview (nothing leaves), send, cancel, remind and reinstate; the questions
+they ask first are in ``questions.py``."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import click
 from inviter.cli.options import (
     AppContext,
     TranslatedCommand,
-    confirm,
     meeting_option,
     output_option,
     pass_app,
     password_prompt,
     to_option,
 )
+from inviter.cli.questions import ask_to_resend, confirmer
 from inviter.errors import PartialFailure
 from inviter.locale.labels import format_number
 from inviter.translation import N_, _, ngettext
@@ -39,11 +40,9 @@ OUTCOMES = {
 }
 
 if TYPE_CHECKING:
-    from inviter.config import Settings
     from inviter.deliver.mailer import StopRequest
     from inviter.deliver.run_summary import SendReport
     from inviter.deliver.sending import Confirm, Progress
-    from inviter.deliver.targets import Plan
 
 yes_option = click.option(
     "--yes",
@@ -55,104 +54,6 @@ dry_run_option = click.option(
     is_flag=True,
     help="Render every message and list who would get it; connect nowhere, record nothing.",
 )
-
-
-def _question(plan: Plan, title: str, where: str, uninviting: bool, reinstating: bool) -> str:
-    """What a run is about to do, as the question asked before it does it."""
-    count = plan.total
-    if reinstating:
-        text = ngettext(
-            "Reinstate «{title}»: invite {count} person again ({where})?",
-            "Reinstate «{title}»: invite {count} people again ({where})?",
-            count,
-        )
-    elif plan.kind == "cancel" and uninviting:
-        text = ngettext(
-            "Withdraw the invitation to «{title}» from {count} person (the meeting goes ahead)?",
-            "Withdraw the invitation to «{title}» from {count} people (the meeting goes ahead)?",
-            count,
-        )
-    elif plan.kind == "cancel":
-        text = ngettext(
-            "Cancel «{title}» for {count} person? It leaves their calendar ({where}).",
-            "Cancel «{title}» for {count} people? It leaves their calendars ({where}).",
-            count,
-        )
-    elif plan.kind == "reminder":
-        text = ngettext(
-            "Remind {count} person who has not answered «{title}» ({where})?",
-            "Remind {count} people who have not answered «{title}» ({where})?",
-            count,
-        )
-    else:
-        text = ngettext(
-            "Send the invitation to «{title}» to {count} person ({where})?",
-            "Send the invitation to «{title}» to {count} people ({where})?",
-            count,
-        )
-    return text.format(title=title, count=count, where=where)
-
-
-def _confirmer(
-    settings: Settings,
-    slug: str,
-    *,
-    yes: bool,
-    required: bool,
-    uninviting: bool = False,
-    reinstating: bool = False,
-) -> Confirm | None:
-    """How a run is confirmed (SPEC, second edition: "No slip reaches everyone").
-
-    Into the outbox nothing is asked: nothing leaves the machine. Over SMTP a person at a
-    terminal is asked, unless --yes; without a terminal, ``required`` runs (cancel, remind)
-    stop with exit 2 unless --yes, and send goes ahead (it only sends what is missing).
-    """
-    from inviter.errors import InputError
-
-    if settings.send.transport != "smtp" or yes:
-        return None
-    title = settings.meeting(slug).title
-    where = _("through {host}").format(host=settings.smtp.host)
-    if sys.stdin.isatty():
-        return lambda plan: confirm(_question(plan, title, where, uninviting, reinstating))
-    if not required:
-        return None
-
-    def refuse(plan: Plan) -> bool:
-        if reinstating:
-            text = ngettext(
-                "{slug}: the invitation again would go to {count} person",
-                "{slug}: the invitation again would go to {count} people",
-                plan.total,
-            )
-        elif plan.kind == "cancel":
-            text = ngettext(
-                "{slug}: the cancellation would go to {count} person",
-                "{slug}: the cancellation would go to {count} people",
-                plan.total,
-            )
-        elif plan.kind == "reminder":
-            text = ngettext(
-                "{slug}: the reminder would go to {count} person",
-                "{slug}: the reminder would go to {count} people",
-                plan.total,
-            )
-        else:
-            text = ngettext(
-                "{slug}: it would go to {count} person",
-                "{slug}: it would go to {count} people",
-                plan.total,
-            )
-        raise InputError(
-            text.format(slug=slug, count=plan.total)
-            + _(
-                "; there is no terminal to ask on: give --yes to confirm, or --dry-run to see "
-                "who; nothing was sent"
-            )
-        )
-
-    return refuse
 
 
 @click.command("preview", cls=TranslatedCommand)
@@ -387,42 +288,12 @@ def send(
             password_prompt=None if dry_run else password_prompt(),
             progress=view,
             stop=stop,
-            resend=partial(_resend, settings.send.transport == "smtp" and not yes),
-            confirm=_confirmer(settings, slug, yes=yes, required=False),
+            resend=partial(ask_to_resend, settings.send.transport == "smtp" and not yes),
+            confirm=confirmer(settings, slug, yes=yes, required=False),
             force=force,
         ),
         N_("Sending"),
     )
-
-
-def _resend(ask: bool, emails: list[str]) -> bool:
-    """Name who may get a second copy; at a terminal over SMTP, ask whether to send it.
-
-    SPEC: without a terminal send goes ahead (it only sends what is missing), naming them first.
-    """
-    shown = ", ".join(emails[:20])
-    if len(emails) > 20:
-        shown += _(" and {count} more").format(count=len(emails) - 20)
-    click.echo(
-        ngettext(
-            "{count} may have this invitation already (an earlier run lost the server's "
-            "answer, or was stopped while it was on the wire): {addresses}",
-            "{count} may have this invitation already (an earlier run lost the server's "
-            "answer, or was stopped while it was on the wire): {addresses}",
-            len(emails),
-        ).format(count=len(emails), addresses=shown),
-        err=True,
-    )
-    if not ask or not sys.stdin.isatty():
-        click.echo(
-            _(
-                "Sending it to them again, into the same calendar entry: a second copy "
-                "updates it and adds nothing."
-            ),
-            err=True,
-        )
-        return True
-    return confirm(_("Send it to them again?"))
 
 
 @click.command("cancel", cls=TranslatedCommand)
@@ -446,7 +317,7 @@ def cancel(app: AppContext, slug: str, to: tuple[str, ...], dry_run: bool, yes: 
     """
     from inviter.deliver.sending import cancel_meeting
 
-    confirm = _confirmer(app.settings, slug, yes=yes, required=True, uninviting=bool(to))
+    confirm = confirmer(app.settings, slug, yes=yes, required=True, uninviting=bool(to))
     _run_core(app, cancel_meeting, slug, N_("Cancelling"), dry_run=dry_run, confirm=confirm, to=to)
 
 
@@ -478,7 +349,7 @@ def remind(
     """
     from inviter.deliver.sending import remind_meeting
 
-    confirm = _confirmer(app.settings, slug, yes=yes, required=True)
+    confirm = confirmer(app.settings, slug, yes=yes, required=True)
     _run_core(
         app,
         remind_meeting,
@@ -513,7 +384,7 @@ def reinstate(app: AppContext, slug: str, dry_run: bool, yes: bool, force: bool)
     """
     from inviter.deliver.sending import reinstate_meeting
 
-    confirm = _confirmer(app.settings, slug, yes=yes, required=True, reinstating=True)
+    confirm = confirmer(app.settings, slug, yes=yes, required=True, reinstating=True)
     _run_core(
         app,
         reinstate_meeting,
