@@ -57,7 +57,7 @@ def test_empty_contact_list_uses_a_labelled_sample(invoke: Invoke, project: Path
         "      text/calendar; method=REQUEST (base64)\n"
         "    application/ics; attachment invitation.ics (base64)\n"
     ) in out
-    assert "----- text/plain -----\nHei Ola Nordmann,\n" in out
+    assert "----- text/plain -----\nHei, Ola Nordmann\n" in out
     assert "Tid: onsdag 9. november 2022 kl. 10.00–15.00\n" in out
     assert "----- text/calendar -----\nBEGIN:VCALENDAR\n" in out
     assert f"\nUID:{state.uid}\n" in out

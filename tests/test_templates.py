@@ -177,7 +177,7 @@ def test_two_day_meeting_says_one_calendar_entry() -> None:
 def test_full_plain_text_of_a_winter_theme_meeting() -> None:
     rendered = Templates(ROOT / "templates").render(TEMAMOTE_TROMSO, ORGANIZER, ANN, kind="request")
     assert rendered.text == (
-        "Hei Ann Lie,\n"
+        "Hei, Ann Lie\n"
         "\n"
         "Vi inviterer deg til «Temamøte: Litteratur og kultur».\n"
         "\n"
@@ -231,9 +231,9 @@ def test_subject_and_text_are_not_html_escaped_but_html_is() -> None:
     rendered = Templates(ROOT / "templates").render(meeting, ORGANIZER, recipient, kind="request")
     assert rendered.subject == 'Invitasjon til Bøker & <film> "nå", 9. november 2022'
     assert '«Bøker & <film> "nå"»' in rendered.text
-    assert "Hei Ann <b>&</b>," in rendered.text
+    assert "Hei, Ann <b>&</b>\n" in rendered.text
     assert "Bøker &amp; &lt;film&gt; &#34;nå&#34;" in rendered.html
-    assert "Hei Ann &lt;b&gt;&amp;&lt;/b&gt;," in rendered.html
+    assert "Hei, Ann &lt;b&gt;&amp;&lt;/b&gt;</p>" in rendered.html
 
 
 def test_html_is_one_accessible_document() -> None:
