@@ -104,7 +104,11 @@ def test_login_then_send_with_a_silently_renewed_token(
     assert invoke("contacts", "import", "contacts/troms.csv").exit_code == 0
     shown = login(project, oauth, env)
     assert f"Signed in as {ORGANIZER}" in shown
-    assert oauth.provider.grant_types() == ["urn:ietf:params:oauth:grant-type:device_code"]
+    # Only device-code requests: MSAL polls until the code is approved (RFC 8628 §3.5), once
+    # or more, depending on when the person at the browser approves it.
+    polls = oauth.provider.grant_types()
+    assert polls
+    assert set(polls) == {"urn:ietf:params:oauth:grant-type:device_code"}
     kept = kept_file()
     assert kept.stat().st_mode & 0o777 == 0o600  # readable by this user alone
     assert kept.parent.stat().st_mode & 0o077 == 0
@@ -127,7 +131,7 @@ def test_login_then_send_with_a_silently_renewed_token(
     assert {mechanism for _n, mechanism, _u in handler.logins} == {"XOAUTH2"}
     # The access token from login had expired: MSAL renewed it once, asking no one, and every
     # connection of the run used the new one.
-    assert oauth.provider.grant_types()[1:] == ["refresh_token"]
+    assert oauth.provider.grant_types()[len(polls) :] == ["refresh_token"]
     assert len(handler.logins) == 1 + 3  # check's, then one per connection (concurrency 3)
     assert first_refresh not in kept.read_text()  # the rotated refresh token was kept
 
