@@ -92,7 +92,7 @@ def choose_language(
     """The language of this run and, when one was asked for that inviter does not speak, what
     was asked (for an error once the language is set): ``--lang``, ``INVITER_LANG``,
     ``[organizer] language``, Bokmål."""
-    asked = _lang_argument(argv)
+    asked = option_value(argv, "--lang")
     if asked is None:
         asked = env.get("INVITER_LANG") or None
     if asked is None and config_path is not None:
@@ -106,14 +106,15 @@ def choose_language(
     return (language, None) if language else (DEFAULT_LANGUAGE, asked)
 
 
-def _lang_argument(argv: Sequence[str]) -> str | None:
-    """The value of ``--lang X`` or ``--lang=X`` before the first ``--``, if any."""
+def option_value(argv: Sequence[str], name: str) -> str | None:
+    """The value of ``NAME X`` or ``NAME=X`` on the command line before the first ``--``, read
+    before Click parses it (the language must be set first); None when it is not given."""
     for index, arg in enumerate(argv):
         if arg == "--":
             return None
-        if arg == "--lang" and index + 1 < len(argv):
+        if arg == name and index + 1 < len(argv):
             return argv[index + 1]
-        if arg.startswith("--lang="):
+        if arg.startswith(f"{name}="):
             return arg.partition("=")[2]
     return None
 

@@ -3,19 +3,17 @@ translators edit, compile the ``.mo`` that ships in the package, and check that 
 
     .venv/bin/python tools/catalog.py update    # extract, merge, compile
     .venv/bin/python tools/catalog.py check     # what is missing, untranslated or stale
-    .venv/bin/python tools/catalog.py fragment NAME FILE...   # i18n-parts/NAME.po of FILEs
 
 What is extracted (Babel does the reading):
 - ``_()``, ``ngettext()``, ``pgettext()`` and ``N_()`` in ``inviter/`` (Babel's Python reader);
 - every literal ``help="…"`` and ``metavar="…"`` of a Click option and the docstring of every
-  command and group,
-  which Click shows as help (found with ``ast``: Babel's reader does not see them);
+  command and group, which Click shows as help (found with ``ast``: Babel's reader does not
+  see them);
 - ``{% trans %}`` and ``_()`` in the report templates (Jinja2's Babel reader);
 - Click's own words ("Usage:", "Error: {message}", "Missing option '{param_hint}'."), which
   Click looks up in the same catalog (``inviter.translation.use_language``).
 
-``update`` keeps every translation already made; when ``i18n-parts/*.po`` fragments exist
-(translations written side by side, merged here and then deleted), theirs win.
+``update`` keeps every translation already made.
 """
 
 from __future__ import annotations
@@ -39,7 +37,6 @@ REPORT_TEMPLATES = PACKAGE / "reports" / "templates"
 CATALOG_DIR = PACKAGE / "locale" / "messages" / "nb" / "LC_MESSAGES"
 PO = CATALOG_DIR / "inviter.po"
 MO = CATALOG_DIR / "inviter.mo"
-PARTS = ROOT / "i18n-parts"
 
 # Click's modules whose words reach a person running inviter (not its shell-completion scripts
 # or its testing helpers).
@@ -106,17 +103,16 @@ def _template_messages(path: Path) -> Iterator[tuple[int, str | tuple[str, ...],
             yield line, message, context
 
 
-def extract_template(paths: list[Path] | None = None) -> Catalog:
-    """Every message of inviter, its report templates and Click (or of ``paths`` alone), as a
-    catalog without translations (a ``.pot``)."""
+def extract_template() -> Catalog:
+    """Every message of inviter, its report templates and Click, as a catalog without
+    translations (a ``.pot``)."""
     template = Catalog(project="inviter", domain="inviter", fuzzy=False)
-    if paths is None:
-        click_dir = Path(click.__file__).parent
-        paths = [
-            *sorted(PACKAGE.rglob("*.py")),
-            *sorted(REPORT_TEMPLATES.glob("*.j2")),
-            *(click_dir / f"{name}.py" for name in CLICK_MODULES),
-        ]
+    click_dir = Path(click.__file__).parent
+    paths = [
+        *sorted(PACKAGE.rglob("*.py")),
+        *sorted(REPORT_TEMPLATES.glob("*.j2")),
+        *(click_dir / f"{name}.py" for name in CLICK_MODULES),
+    ]
     sources = [
         (path, _template_messages(path) if path.suffix == ".j2" else _python_messages(path))
         for path in paths
@@ -166,21 +162,21 @@ def _translated(message: Message) -> bool:
 
 
 def update() -> list[str]:
-    """Extract, merge into the .po (keeping translations, adding the fragments'), compile the
-    .mo; return the problems ``check`` would report afterwards."""
+    """Extract, merge into the .po (keeping its translations), compile the .mo; return the
+    problems ``check`` would report afterwards."""
     template = extract_template()
     known: dict[Key, str | tuple[str, ...]] = {}
-    if PO.exists():
-        known.update(_translations(read_catalog(PO)))
-    # While fragments exist they are where translations are written: theirs win.
-    for part in sorted(PARTS.glob("*.po")) if PARTS.is_dir() else []:
-        known.update(_translations(read_catalog(part)))
+    kept = read_catalog(PO) if PO.exists() else None
+    if kept is not None:
+        known.update(_translations(kept))
     catalog = Catalog(
         locale="nb",
         domain="inviter",
         project="inviter",
         language_team="Bokmål",
         fuzzy=False,
+        # The header's date is kept, so that an update that changes no message changes no byte.
+        creation_date=kept.creation_date if kept is not None else None,
     )
     for message in template:
         if not message.id:
@@ -239,29 +235,9 @@ def check() -> list[str]:
     return problems
 
 
-def write_fragment(name: str, paths: list[Path]) -> list[str]:
-    """Write ``i18n-parts/NAME.po``: the messages of ``paths``, with the translations that
-    fragment had already; return the entries still untranslated."""
-    fragment = PARTS / f"{name}.po"
-    known = _translations(read_catalog(fragment)) if fragment.exists() else {}
-    catalog = Catalog(locale="nb", domain="inviter", project="inviter", fuzzy=False)
-    for message in extract_template([path.resolve() for path in paths]):
-        if message.id:
-            string = known.get(_key(message), "")
-            if message.pluralizable and not isinstance(string, tuple):
-                string = ("", "")
-            catalog.add(message.id, string, locations=message.locations, context=message.context)
-    PARTS.mkdir(exist_ok=True)
-    with fragment.open("wb") as handle:
-        write_po(handle, catalog, width=100, sort_output=False)
-    return [f"not translated: {_key(m)!r}" for m in catalog if m.id and not _translated(m)]
-
-
 def main(argv: list[str]) -> int:
     if argv[1:] == ["update"]:
         problems = update()
-    elif len(argv) > 3 and argv[1] == "fragment":
-        problems = write_fragment(argv[2], [Path(arg) for arg in argv[3:]])
     elif argv[1:] == ["check"]:
         problems = check()
     else:

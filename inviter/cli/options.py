@@ -23,7 +23,7 @@ import click
 
 from inviter.errors import ConfigError, InviterError
 from inviter.settings import find_config
-from inviter.translation import N_, _, choose_language, use_language
+from inviter.translation import N_, _, choose_language, option_value, use_language
 
 if TYPE_CHECKING:
     # Types only: importing these for real costs SQLAlchemy's import on every --help.
@@ -147,8 +147,8 @@ class InviterGroup(TranslatedCommand, click.Group):
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        config = _config_argument(argv) or os.environ.get("INVITER_CONFIG") or None
-        language, unknown = choose_language(argv, os.environ, find_config(config, {}))
+        config = find_config(option_value(argv, "--config"), os.environ)
+        language, unknown = choose_language(argv, os.environ, config)
         use_language(language)
         if unknown is not None:
             click.echo(_("Error: {message}").format(message=unknown_language(unknown)), err=True)
@@ -171,18 +171,6 @@ def unknown_language(asked: str) -> str:
     return _("unknown language '{language}'; inviter speaks nb (Bokmål) and en (English)").format(
         language=asked
     )
-
-
-def _config_argument(argv: Sequence[str]) -> str | None:
-    """``--config PATH`` of the command line, read before Click parses it (for the language)."""
-    for index, arg in enumerate(argv):
-        if arg == "--":
-            break
-        if arg == "--config" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith("--config="):
-            return arg.partition("=")[2]
-    return None
 
 
 @contextmanager

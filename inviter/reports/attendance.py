@@ -181,6 +181,22 @@ def _answer(person: Attendee) -> str:
     return _("{answer} (earlier version)").format(answer=answer) if person.earlier else answer
 
 
+def _cells(person: Attendee, region: str) -> list[str]:
+    """One person's row of the CSV and the workbook, in the columns of both."""
+    return [
+        person.name,
+        person.title,
+        person.organization,
+        person.municipality,
+        region,
+        person.role,
+        person.email,
+        person.phone,
+        _answer(person),
+        pgettext("csv value", "yes") if person.forwarded else "",
+    ]
+
+
 def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
     """Return the list as CSV: for Excel (BOM, ``;``, CRLF) by default, else plain UTF-8.
 
@@ -193,19 +209,7 @@ def attendance_csv(attendance: Attendance, *, excel: bool = True) -> bytes:
     )
     writer.writerow(csv_columns())
     for a in attendance.attendees:
-        cells = [
-            a.name,
-            a.title,
-            a.organization,
-            a.municipality,
-            a.region,
-            a.role,
-            a.email,
-            a.phone,
-            _answer(a),
-            pgettext("csv value", "yes") if a.forwarded else "",
-        ]
-        writer.writerow([neutralise(c) for c in cells])
+        writer.writerow([neutralise(c) for c in _cells(a, a.region)])
     return buffer.getvalue().encode("utf-8-sig" if excel else "utf-8")
 
 
@@ -229,21 +233,9 @@ def attendance_xlsx(attendance: Attendance) -> bytes:
     """Return the list as an Excel workbook: every cell text, nothing a formula."""
     rows = []
     for a in attendance.attendees:
-        values = [
-            a.name,
-            a.title,
-            a.organization,
-            a.municipality,
-            region_label(a.region),
-            a.role,
-            a.email,
-            # A text cell: "+47 …" stays a number to dial, never a formula, and needs no
-            # leading ' (which the CSV keeps, since Excel would read "+47 777" as a sum).
-            a.phone,
-            _answer(a),
-            pgettext("csv value", "yes") if a.forwarded else "",
-        ]
-        rows.append([clean(value) for value in values])
+        # Text cells: "+47 …" stays a number to dial, never a formula, and needs no leading '
+        # (which the CSV keeps, since Excel would read "+47 777" as a sum).
+        rows.append([clean(value) for value in _cells(a, region_label(a.region))])
     return workbook(
         _("Attendees"),
         _xlsx_columns(),
