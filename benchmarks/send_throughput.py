@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
 import re
 import smtplib
 import ssl
@@ -55,12 +54,13 @@ from pathlib import Path
 
 import aiosmtplib
 import mailmerge_peer
-from common import Sink, host_speed, machine, table
+from common import Sink, host_speed, installed_env, least_start, machine, table
 
 from inviter.compose.message import build_message
 from inviter.compose.templates import Templates
 from inviter.config import load_settings
-from inviter.deliver.sending import Progress, send_invitations
+from inviter.deliver.run import Progress
+from inviter.deliver.sending import send_invitations
 from inviter.deliver.transport import wire_bytes
 from inviter.domain import Recipient
 from inviter.store.database import Database
@@ -70,6 +70,8 @@ from tests.sending_support import MEETING
 
 SENDER = "bibliotek@example.org"
 INVITER = str(Path(sys.executable).with_name("inviter"))
+# The stack's libraries inviter send imports before its first message goes out.
+SEND_LIBRARIES = "sqlalchemy.orm, icalendar, jinja2, aiosmtplib"
 
 
 def smtp_env(sink: Sink, concurrency: int) -> dict[str, str]:
@@ -127,7 +129,7 @@ def run_inviter(sink: Sink, size: int, concurrency: int, folder: Path) -> dict[s
 def run_inviter_process(sink: Sink, size: int, concurrency: int, folder: Path) -> float:
     """Run ``inviter send`` as staff do, a new process; return its seconds, start-up included."""
     make_project(folder, size)
-    env = os.environ | smtp_env(sink, concurrency)
+    env = installed_env(smtp_env(sink, concurrency))
     sink.reset()
     start = time.perf_counter()
     subprocess.run(
@@ -359,6 +361,8 @@ def main() -> None:
         rows.append(row("baseline: smtplib, a connection per message", 1, base_seconds))
         rows.append(row("mailmerge 2.3.0 (PyPI), --no-dry-run --no-limit", 1, peer_seconds))
         notes = []
+        # What the send path imports before its first message: database, calendar, templates, SMTP.
+        start = least_start(SEND_LIBRARIES)
         for concurrency in args.concurrency:
             floor = run_floor(sink, messages, concurrency)
             ceiling = run_ceiling(sink, messages, concurrency)
@@ -370,7 +374,16 @@ def main() -> None:
                 f"# c={concurrency}: inviter's rate is {ceiling['seconds'] / got['seconds']:.3f} "
                 f"of the ceiling's, {floor['seconds'] / got['seconds']:.3f} of the floor's; "
                 f"the whole process (start-up, settings, database) "
-                f"{ceiling['seconds'] / whole:.3f} of the ceiling's (target 0.95)"
+                f"{ceiling['seconds'] / whole:.3f} of the ceiling's (target 0.95)",
+            )
+            # The most a whole process can reach here: it must start Python and import its
+            # libraries before it can send anything, and then no client sends faster than the
+            # floor.
+            notes.append(
+                f"# c={concurrency}: the best whole process possible, starting Python and "
+                f"importing {SEND_LIBRARIES} ({start:.3f} s here), then sending at the floor's "
+                f"pace, reaches {ceiling['seconds'] / (start + floor['seconds']):.3f} of the "
+                f"ceiling's rate"
             )
             for way, seconds in (
                 ("floor: raw sockets, no library, pre-built", floor["seconds"]),

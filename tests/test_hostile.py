@@ -41,7 +41,8 @@ from inviter.contacts.contact_list import import_contacts
 from inviter.contacts.fields import RawContact, validate_contact
 from inviter.domain import Recipient
 from inviter.errors import ConfigError, InviterError
-from inviter.replies.calendar_reply import CalendarError, read_calendar
+from inviter.replies.calendar_adapter import CalendarError
+from inviter.replies.calendar_reply import read_calendar
 from inviter.replies.mail_files import read_mime
 from inviter.replies.mail_reading import MailReading
 from inviter.replies.tnef import read_tnef

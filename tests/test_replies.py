@@ -7,13 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from inviter.replies.attribution import attribute
-from inviter.replies.calendar_reply import (
-    Answer,
-    CalendarError,
-    parse_calendar,
-    read_calendar,
-    unfold,
-)
+from inviter.replies.calendar_adapter import CalendarError, parse_calendar, unfold
+from inviter.replies.calendar_reply import Answer, read_calendar
 from inviter.replies.mail_files import read_mime
 from tests.replies_helpers import UID, build_tnef, sample, tnef_mail
 

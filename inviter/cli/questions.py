@@ -14,7 +14,7 @@ from inviter.translation import _, ngettext
 
 if TYPE_CHECKING:
     from inviter.config import Settings
-    from inviter.deliver.sending import Confirm
+    from inviter.deliver.run import Confirm
     from inviter.deliver.targets import Plan
 
 # What a person may type to a yes/no question, in either language (a Norwegian types "j" or

@@ -41,8 +41,8 @@ OUTCOMES = {
 
 if TYPE_CHECKING:
     from inviter.deliver.mailer import StopRequest
+    from inviter.deliver.run import Confirm, Progress
     from inviter.deliver.run_summary import SendReport
-    from inviter.deliver.sending import Confirm, Progress
 
 yes_option = click.option(
     "--yes",

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from inviter.replies.bounces import DeliveryReport
-from inviter.replies.calendar_reply import Answer, CalendarError, read_calendar
+from inviter.replies.calendar_adapter import CalendarError
+from inviter.replies.calendar_reply import Answer, read_calendar
 from inviter.translation import _
 
 CALENDAR_TYPES = frozenset(
