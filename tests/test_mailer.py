@@ -14,7 +14,7 @@ from inviter.deliver.credentials import Credentials
 from inviter.deliver.jobs import Job, Outcome
 from inviter.deliver.limiter import WINDOW, RateLimiter
 from inviter.deliver.mailer import Mailer
-from inviter.deliver.transport import SmtpTransport
+from inviter.deliver.smtp import SmtpTransport
 from inviter.errors import ConnectionFailure
 from inviter.store.models import FAILED, PENDING, SENT, UNCERTAIN
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from inviter.deliver.jobs import Job
 from inviter.deliver.mailer import Mailer
-from inviter.deliver.transport import OutboxTransport
+from inviter.deliver.outbox import OutboxTransport
 
 COUNT, SIZE = 200, 100_000
 

@@ -16,7 +16,8 @@ from inviter.compose.templates import Templates
 from inviter.deliver.credentials import Credentials
 from inviter.deliver.jobs import Job
 from inviter.deliver.mailer import Mailer
-from inviter.deliver.transport import OutboxTransport, SmtpTransport
+from inviter.deliver.outbox import OutboxTransport
+from inviter.deliver.smtp import SmtpTransport
 from inviter.domain import Meeting, Recipient
 from inviter.store.models import CANCEL, FAILED, PENDING, REMINDER, REQUEST, SENT, Delivery, Reply
 

@@ -11,15 +11,9 @@ import pytest
 
 from inviter.config import SmtpSettings
 from inviter.deliver.credentials import Credentials, resolve_credentials
-from inviter.deliver.transport import (
-    ConnectionDropped,
-    DeliveryError,
-    LoginRefused,
-    OutboxTransport,
-    SmtpConnection,
-    SmtpTransport,
-    wire_bytes,
-)
+from inviter.deliver.outbox import OutboxTransport
+from inviter.deliver.smtp import SmtpConnection, SmtpTransport
+from inviter.deliver.transport import ConnectionDropped, DeliveryError, LoginRefused, wire_bytes
 from inviter.errors import ConfigError, ConnectionFailure, InputError
 
 from .smtpd import Certificates, RecordingHandler, SmtpServer, free_port

@@ -34,9 +34,11 @@ from inviter.config import Settings
 from inviter.deliver.credentials import PasswordPrompt, resolve_credentials
 from inviter.deliver.jobs import Job, Outcome
 from inviter.deliver.mailer import Mailer, StopRequest
+from inviter.deliver.outbox import OutboxTransport
 from inviter.deliver.run_summary import SendReport
+from inviter.deliver.smtp import SmtpTransport
 from inviter.deliver.targets import Early, FirstRows, Mode, Pending, Plan, RecipientResult
-from inviter.deliver.transport import OutboxTransport, SmtpTransport, Transport
+from inviter.deliver.transport import Transport
 from inviter.domain import Kind, Meeting, Recipient
 from inviter.errors import DatabaseError, InputError, StoppedAfterSending
 from inviter.locale.dates import format_date, format_time

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from inviter.config import Settings
 from inviter.deliver.credentials import resolve_credentials
-from inviter.deliver.transport import ServerOffers, SmtpTransport
+from inviter.deliver.smtp import ServerOffers, SmtpTransport
 from inviter.errors import ConnectionFailure
 from inviter.locale.labels import format_number
 from inviter.replies.imap import connect, encode_mailbox
