@@ -8,10 +8,8 @@ import email.policy
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -272,18 +270,3 @@ def installed_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return env | (extra or {})
-
-
-def least_start(modules: str = "sqlalchemy.orm", runs: int = 7) -> float:
-    """Median wall seconds of ``python -c "import <modules>"``, a new process each run.
-
-    A command cannot be faster than starting Python and importing the libraries it needs before
-    it can do its work (SQLAlchemy's ORM to read the database; to send, also icalendar, Jinja2
-    and aiosmtplib), so no process of it can be faster than this on this host.
-    """
-    times = []
-    for _ in range(runs + 1):  # the first is a warm-up (page cache)
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {modules}"], check=True, env=installed_env())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times[1:])

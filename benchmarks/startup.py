@@ -28,6 +28,7 @@ from common import ROOT, installed_env, machine, table
 PYTHON = sys.executable
 MEETING = "temamote-tromso"
 STATUS = f"inviter status --meeting {MEETING}"
+ORM = "reference: import sqlalchemy.orm"
 INVITER = str(Path(PYTHON).with_name("inviter"))
 ALL_MODULES = (
     "import inviter.cli.main, inviter.compose.preview, inviter.deliver.sending, "
@@ -75,7 +76,7 @@ def main() -> None:
             "inviter --help": [INVITER, "--help"],
             "inviter --version": [INVITER, "--version"],
             STATUS: [INVITER, "status", "--meeting", MEETING],
-            "reference: import sqlalchemy.orm": [PYTHON, "-c", "import sqlalchemy.orm"],
+            ORM: [PYTHON, "-c", "import sqlalchemy.orm"],
             "reference: every command's modules": [PYTHON, "-c", ALL_MODULES],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
@@ -100,7 +101,7 @@ def main() -> None:
     print(f"machine: {machine()}; {args.runs} runs of each, in turn, after a warm-up")
     print(table(["command", "median s", "fastest s", "minus baseline s", "modules loaded"], rows))
     # status reads the database through SQLAlchemy's ORM, so its import is status's floor.
-    floor = statistics.median(times["reference: import sqlalchemy.orm"])
+    floor = statistics.median(times[ORM])
     print(
         f"status can be no faster than importing SQLAlchemy's ORM, {floor:.3f} s here; "
         f"beyond it, status costs {statistics.median(times[STATUS]) - floor:+.3f} s"

@@ -11,8 +11,6 @@ outcomes the mailer acts on (sending.md, "How aiosmtplib reports them"):
   again unless ``closes`` (421).
 - ``ConnectionDropped``: the connection is gone mid-message; ``uncertain`` when it went after the
   data was sent, so the message may have been delivered (RFC 1047).
-
-Passwords and tokens never appear in an error, a log line or a repr.
 """
 
 from __future__ import annotations
